@@ -1,0 +1,44 @@
+"""Options and helpers shared by several commands (pass instrumentation, output files)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mozartc.passes.manager import Instrumentation, format_timings
+
+
+def add_instrumentation_options(parser: argparse.ArgumentParser) -> None:
+    """``--print-after-all``, ``--dump-dir DIR``, ``--time-passes``."""
+    group = parser.add_argument_group("pass instrumentation")
+    group.add_argument("--print-after-all", action="store_true",
+                       help="print the IR to stderr after every pass")
+    group.add_argument("--dump-dir", metavar="DIR", type=Path,
+                       help="write the IR after every pass to DIR/NN-<pass>.mir (00-input.mir first)")
+    group.add_argument("--time-passes", action="store_true", help="print each pass's wall time to stderr")
+
+
+def _print_to_stderr(header: str, text: str) -> None:
+    sys.stderr.write(f"{header}\n{text}")
+
+
+def instrumentation_from_args(args: argparse.Namespace) -> Instrumentation:
+    """Build the pass-manager instrumentation the flags ask for."""
+    return Instrumentation(
+        verify_each=True,
+        print_ir=_print_to_stderr if args.print_after_all else None,
+        dump_dir=args.dump_dir,
+    )
+
+
+def report_timings(args: argparse.Namespace, inst: Instrumentation) -> None:
+    """Print the ``--time-passes`` table to stderr when asked."""
+    if args.time_passes:
+        sys.stderr.write(format_timings(inst.timings))
+
+
+def print_notes(notes: list[str]) -> None:
+    """Warnings from passes, one ``mozartc: warning:`` line each on stderr."""
+    for note in notes:
+        sys.stderr.write(f"mozartc: warning: {note}\n")

@@ -1,0 +1,54 @@
+"""``mozartc compile MODEL``: capture a model, run a pipeline, emit IR."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
+from mozartc.fileio import emit_text
+from mozartc.passes.presets import DEFAULT_PIPELINE
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``compile`` command."""
+    p = sub.add_parser(
+        "compile", help="capture a MoE model and map it onto the target",
+        description="Capture MODEL (a preset, a config.json or folder holding one, or file.py:factory) "
+                    "with torch.fx, run the pass pipeline and emit the result.",
+    )
+    p.add_argument("model", metavar="MODEL",
+                   help="qwen3-30b-a3b | olmoe-1b-7b-0924 | deepseek-moe-16b-base | tiny-moe | "
+                        "path/to/config.json | path/to/file.py:factory")
+    p.add_argument("--target", metavar="TARGET.toml", help="hardware target (default: the shipped wafer.toml)")
+    p.add_argument("--pipeline", default=DEFAULT_PIPELINE,
+                   help=f"a preset name or a pass pipeline 'a,b{{k=v}}' (default: {DEFAULT_PIPELINE})")
+    p.add_argument("--print-pipeline", action="store_true",
+                   help="print the fully spelled pipeline string and exit")
+    p.add_argument("--trace", metavar="T.npz", help="routing trace (.npz file or folder) for clustering")
+    p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence (default 256)")
+    p.add_argument("--micro-batch", type=int, default=8, help="sequences per micro-batch (default 8)")
+    p.add_argument("--micro-batches", type=int, default=4, help="micro-batches per training step (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed for synthetic traces and solvers (default 0)")
+    p.add_argument("--emit", choices=["ir"], default="ir", help="what to write (default: ir)")
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    add_instrumentation_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``mozartc compile``."""
+    if args.print_pipeline:
+        sys.stdout.write(resolve_pipeline(args.pipeline) + "\n")
+        return 0
+    options = CompileOptions(
+        model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
+        seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
+    )
+    inst = instrumentation_from_args(args)
+    result = compile_model(options, inst)
+    print_notes(result.notes)
+    report_timings(args, inst)
+    emit_text(result.ir_text, args.output)
+    return 0

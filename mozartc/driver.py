@@ -1,0 +1,89 @@
+"""The compile driver: model in, mapped IR (and later an instruction stream and timing) out.
+
+``compile_model`` is what ``mozartc compile`` runs, usable from Python::
+
+    from mozartc.driver import CompileOptions, compile_model
+    result = compile_model(CompileOptions(model="tiny-moe", pipeline="capture"))
+    print(result.ir_text)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mozartc.errors import MozartError
+from mozartc.ir.core import Module
+from mozartc.ir.printer import print_module
+from mozartc.ir.verifier import verify
+from mozartc.passes.base import PassContext
+from mozartc.passes.manager import Instrumentation, run_pipeline
+from mozartc.passes.presets import DEFAULT_PIPELINE
+from mozartc.passes.registry import build_pipeline, pipeline_text
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Inputs of one compile; defaults follow the paper (32 sequences of 256 as 4 micro-batches of 8)."""
+
+    model: str
+    pipeline: str = DEFAULT_PIPELINE
+    target: str | None = None
+    trace: str | None = None
+    seq_len: int = 256
+    micro_batch: int = 8
+    micro_batches: int = 4
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Reject option values that cannot describe a training step."""
+        for name in ("seq_len", "micro_batch", "micro_batches"):
+            value = getattr(self, name)
+            if value <= 0:
+                raise MozartError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+        if self.trace is not None and not Path(self.trace).exists():
+            raise MozartError("trace file not found", where=self.trace)
+
+
+@dataclass
+class CompileResult:
+    """The mapped module, its canonical text and what the passes noted."""
+
+    module: Module
+    pipeline: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ir_text(self) -> str:
+        """The module's canonical ``.mir`` text."""
+        return print_module(self.module)
+
+
+def resolve_pipeline(text: str) -> str:
+    """The fully spelled pipeline string that ``text`` (preset or pipeline) stands for."""
+    return pipeline_text(build_pipeline(text))
+
+
+def compile_model(options: CompileOptions, instrumentation: Instrumentation | None = None) -> CompileResult:
+    """Capture ``options.model`` to IR, verify it, and run the pipeline on it."""
+    from mozartc.frontend import capture  # torch is imported only when a compile needs it
+
+    options.validate()
+    passes = build_pipeline(options.pipeline)
+    module = capture(options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
+    verify(module)
+    ctx = PassContext(target=None, trace_path=options.trace, seed=options.seed,
+                      micro_batches=options.micro_batches)
+    module = run_pipeline(module, passes, ctx, instrumentation)
+    return CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
+
+
+def optimize_text(text: str, filename: str, pipeline: str,
+                  instrumentation: Instrumentation | None = None, ctx: PassContext | None = None) -> Module:
+    """What ``mozartc opt`` runs: parse ``.mir`` text, verify, run ``pipeline``, return the module."""
+    from mozartc.ir.parser import parse_module
+
+    passes = build_pipeline(pipeline)
+    module = parse_module(text, filename)
+    verify(module, filename)
+    return run_pipeline(module, passes, ctx or PassContext(), instrumentation)

@@ -1,0 +1,56 @@
+"""Built-in model presets: the three paper models (PAPER.md section 8) and ``tiny-moe``.
+
+Values follow each model's public ``config.json``; the paper's Table 1 agrees with them.
+"""
+
+from __future__ import annotations
+
+from mozartc.errors import FrontendError
+from mozartc.frontend.config import MoEConfig
+
+PRESETS: dict[str, MoEConfig] = {
+    # Qwen/Qwen3-30B-A3B config.json: 48 layers, 128 experts top-8, moe_intermediate_size 768,
+    # 32 query heads / 4 kv heads of head_dim 128, q/k RMSNorm over head_dim, untied embeddings.
+    "qwen3-30b-a3b": MoEConfig(
+        name="qwen3-30b-a3b", vocab_size=151936, hidden_size=2048, num_layers=48, num_heads=32,
+        num_kv_heads=4, head_dim=128, num_experts=128, top_k=8, moe_intermediate_size=768,
+        intermediate_size=6144, norm_topk_prob=True, qk_norm="head", rms_norm_eps=1e-6,
+    ),
+    # allenai/OLMoE-1B-7B-0924 config.json: 16 layers, 64 experts top-8 of size 1024 (its
+    # intermediate_size), 16 heads, q/k RMSNorm over the full projection width, untied embeddings.
+    "olmoe-1b-7b-0924": MoEConfig(
+        name="olmoe-1b-7b-0924", vocab_size=50304, hidden_size=2048, num_layers=16, num_heads=16,
+        num_kv_heads=16, head_dim=128, num_experts=64, top_k=8, moe_intermediate_size=1024,
+        norm_topk_prob=False, qk_norm="full", rms_norm_eps=1e-5,
+    ),
+    # deepseek-ai/deepseek-moe-16b-base config.json: 28 layers, first one dense (10944), 64 routed
+    # experts top-6 of 1408 plus 2 shared experts of 1408 each, 16 heads, untied embeddings.
+    "deepseek-moe-16b-base": MoEConfig(
+        name="deepseek-moe-16b-base", vocab_size=102400, hidden_size=2048, num_layers=28, num_heads=16,
+        num_kv_heads=16, head_dim=128, num_experts=64, top_k=6, moe_intermediate_size=1408,
+        intermediate_size=10944, num_shared_experts=2, shared_intermediate_size=1408, first_k_dense=1,
+        norm_topk_prob=False, rms_norm_eps=1e-6,
+    ),
+    # The workhorse of tests and demos: 4 layers, 32 experts top-4, small dims; maps in about a second.
+    "tiny-moe": MoEConfig(
+        name="tiny-moe", vocab_size=512, hidden_size=64, num_layers=4, num_heads=4, num_kv_heads=2,
+        head_dim=16, num_experts=32, top_k=4, moe_intermediate_size=32, intermediate_size=128,
+        num_shared_experts=1, shared_intermediate_size=32, first_k_dense=1, norm_topk_prob=True,
+    ),
+}
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in presets, sorted."""
+    return sorted(PRESETS)
+
+
+def get_preset(name: str) -> MoEConfig:
+    """The preset called ``name``; a :class:`FrontendError` listing the valid names otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise FrontendError(
+            f"unknown model preset '{name}'; expected one of: {', '.join(preset_names())}, "
+            "a path to a config.json (or a folder holding one), or file.py:factory"
+        ) from None

@@ -1,0 +1,81 @@
+"""Model-level facts read off a module's ops: layer counts, experts, parameter totals, FLOPs.
+
+``params_total`` sums every op's ``params``; ``params_active`` counts what one token touches:
+every op's ``params`` except routed experts, plus ``top_k x expert_params`` per ``experts`` op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from mozartc.ir.core import Module
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What ``mozartc inspect --json`` prints."""
+
+    model: str
+    dtype: str
+    seq_len: int
+    micro_batch: int
+    layers: int
+    moe_layers: int
+    experts: int
+    shared_experts: int
+    top_k: int
+    hidden: int
+    params_total: int
+    params_active: int
+    param_bytes_total: int
+    flops_per_token_fwd: int
+
+    def to_json(self) -> dict[str, object]:
+        """A plain dict for JSON output."""
+        return asdict(self)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def summarize(module: Module) -> ModelSummary:
+    """Read the :class:`ModelSummary` of a verified module (see the module docstring for formulas)."""
+    total = active = nbytes = flops = 0
+    experts = shared = top_k = hidden = 0
+    moe_layers = 0
+    for op in module.ops():
+        params = _int(op.attrs.get("params"))
+        total += params
+        nbytes += _int(op.attrs.get("param_bytes"))
+        flops += _int(op.attrs.get("flops_per_token"))
+        if op.name == "experts":
+            k = _int(op.attrs.get("top_k"))
+            active += k * _int(op.attrs.get("expert_params"))
+            experts = max(experts, _int(op.attrs.get("experts")))
+            top_k = max(top_k, k)
+        else:
+            active += params
+        if op.name == "shared_experts":
+            shared = max(shared, _int(op.attrs.get("experts")))
+        if op.name == "embed":
+            hidden = _int(op.attrs.get("dim"))
+    for layer in module.layers():
+        if any(op.name == "experts" for op in layer.ops()):
+            moe_layers += 1
+    return ModelSummary(
+        model=str(module.attrs.get("model", module.name)),
+        dtype=str(module.attrs.get("dtype", "")),
+        seq_len=_int(module.attrs.get("seq_len")),
+        micro_batch=_int(module.attrs.get("micro_batch")),
+        layers=len(module.layers()),
+        moe_layers=moe_layers,
+        experts=experts,
+        shared_experts=shared,
+        top_k=top_k,
+        hidden=hidden,
+        params_total=total,
+        params_active=active,
+        param_bytes_total=nbytes,
+        flops_per_token_fwd=flops,
+    )

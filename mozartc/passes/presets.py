@@ -1,0 +1,31 @@
+"""Named pipelines: ``mozartc compile --pipeline NAME`` expands NAME to its pipeline string.
+
+Presets may appear as elements of a larger pipeline (``mozart-c,verify``).
+"""
+
+from __future__ import annotations
+
+from mozartc.passes.pipeline import parse_pipeline
+
+# Preset name -> pipeline string. The paper's ablation ladder (PAPER.md section 9) is added by the
+# mapping passes; "capture" keeps the captured IR as it is (after a verify).
+PIPELINE_PRESETS: dict[str, str] = {
+    "capture": "verify",
+}
+
+DEFAULT_PIPELINE = "capture"
+
+
+def expand_presets(text: str) -> str:
+    """Replace preset names (without options) in a pipeline string by their pipelines."""
+    elements = parse_pipeline(text)
+    if not any(e.name in PIPELINE_PRESETS and not e.options for e in elements):
+        return text
+    parts: list[str] = []
+    for e in elements:
+        if e.name in PIPELINE_PRESETS and not e.options:
+            parts.append(PIPELINE_PRESETS[e.name])
+        else:
+            opts = ",".join(f"{k}={v}" for k, v in e.options.items())
+            parts.append(f"{e.name}{{{opts}}}" if e.options else e.name)
+    return ",".join(p for p in parts if p)
