@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Union
 
 
 class Ident(str):
@@ -33,7 +32,7 @@ class Ident(str):
         return f"Ident({str.__repr__(self)})"
 
 
-Attr = Union[bool, int, float, str, Ident, list["Attr"], dict[str, "Attr"]]
+Attr = bool | int | float | str | Ident | list["Attr"] | dict[str, "Attr"]
 
 
 def format_attr(value: Attr) -> str:

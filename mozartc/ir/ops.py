@@ -123,7 +123,7 @@ def _check_experts(op: Op, types: list[Type]) -> list[str]:
         out.append(f"params ({total}) must equal experts x expert_params ({experts} x {per})")
     clusters = op.attrs.get("clusters")
     if isinstance(clusters, list) and isinstance(experts, int):
-        flat = sorted(e for c in clusters if isinstance(c, list) for e in c)
+        flat = sorted(e for c in clusters if isinstance(c, list) for e in c if isinstance(e, int))
         if flat != list(range(experts)):
             out.append(f"clusters must hold every expert 0..{experts - 1} exactly once")
     return out

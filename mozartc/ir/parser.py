@@ -187,23 +187,36 @@ def _caret(text: str, line: int, column: int) -> str:
     return f"{lines[line - 1]}\n{' ' * (max(column, 1) - 1)}^"
 
 
+def _at_end(err: UnexpectedInput) -> bool:
+    token = getattr(err, "token", None)
+    return isinstance(err, UnexpectedEOF) or getattr(token, "type", "") == "$END"
+
+
+def _error_position(err: UnexpectedInput, text: str) -> tuple[int, int]:
+    line, column = getattr(err, "line", -1), getattr(err, "column", -1)
+    if _at_end(err) and (line in (-1, None) or column in (-1, None)):
+        lines = text.splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    return int(line), int(column)
+
+
+def _found(err: UnexpectedInput, text: str) -> str:
+    if _at_end(err):
+        return "end of input"
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream or 0
+        return repr(text[pos]) if pos < len(text) else "end of input"
+    return repr(str(getattr(err, "token", "")))
+
+
 def parse_module(text: str, filename: str = "<input>") -> Module:
     """Parse ``.mir`` text into a module; :class:`ParseError` names ``filename:line:col`` otherwise."""
     try:
         tree: Tree[Token] = _lark().parse(text)
     except UnexpectedInput as err:
-        line, column = err.line, err.column
-        if isinstance(err, UnexpectedEOF) or getattr(err, "token", None) is not None and getattr(
-            err.token, "type", "") == "$END":  # type: ignore[union-attr]
-            found = "end of input"
-            line = max(len(text.splitlines()), 1) if line in (-1, None) else line
-            column = 1 if column in (-1, None) else column
-        elif isinstance(err, UnexpectedCharacters):
-            found = repr(text[err.pos_in_stream]) if err.pos_in_stream < len(text) else "end of input"
-        else:
-            found = repr(str(err.token))  # type: ignore[union-attr]
+        line, column = _error_position(err, text)
         raise ParseError(
-            f"unexpected {found}; expected {_expected(err)}",
+            f"unexpected {_found(err, text)}; expected {_expected(err)}",
             where=f"{filename}:{line}:{column}",
             detail=_caret(text, line, column),
         ) from None
