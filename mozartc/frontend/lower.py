@@ -94,6 +94,13 @@ def attention_flops(attrs: dict[str, Attr], proj_params: int, seq_len: int) -> i
     return 2 * proj_params + 2 * seq_len * heads * (qk + v) + 4 * _int(width)
 
 
+def tensor_type(value: Value) -> TensorType:
+    """The tensor type of ``value`` (callers only pass tensor values)."""
+    if not isinstance(value.type, TensorType):
+        raise TypeError(f"%{value.name} is not a tensor: {value.type}")
+    return value.type
+
+
 def _int(value: Attr) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an integer attribute, got {value!r}")
@@ -205,10 +212,10 @@ class FxLowering:
             return self.lower_moe(path, module, info, x)
         params = self.measure(module.parameters())
         if info.kind == "embed":
-            rtype = TensorType((*x.type.shape, _int(attrs["dim"])), self.opts.dtype)
+            rtype = TensorType((*tensor_type(x).shape, _int(attrs["dim"])), self.opts.dtype)
             return self.weighted("embed", x, attrs, params, 0, rtype)
         if info.kind == "lm_head":
-            shape = (*x.type.shape[:-1], _int(attrs["vocab"]))
+            shape = (*tensor_type(x).shape[:-1], _int(attrs["vocab"]))
             tied = params == 0 and any(True for _ in module.parameters())
             attrs = {"vocab": attrs["vocab"], "dim": attrs["dim"], "tied": tied,
                      **{k: v for k, v in attrs.items() if k not in ("vocab", "dim", "tied")}}
@@ -226,7 +233,7 @@ class FxLowering:
             flops = info.flops_per_token
         if info.kind in ("mlp", "shared_experts"):
             attrs.setdefault("act", Ident("swiglu"))
-        return self.weighted(info.kind, x, attrs, params, flops, x.type)
+        return self.weighted(info.kind, x, attrs, params, flops, tensor_type(x))
 
     def default_flops(self, kind: str, attrs: dict[str, Attr], module: nn.Module, params: int) -> int:
         """The per-kind FLOPs formula of the module docstring (router/experts/lm_head handled apart)."""
@@ -240,7 +247,8 @@ class FxLowering:
         k = _int(attrs["top_k"])
         if flops is None:
             flops = 2 * _int(attrs["dim"]) * _int(attrs["experts"])
-        tokens = x.type.numel // x.type.shape[-1] if isinstance(x.type, TensorType) else 0
+        xt = tensor_type(x)
+        tokens = xt.numel // xt.shape[-1]
         return self.weighted("router", x, attrs, params, flops, RoutingType(tokens, k))
 
     def experts(self, x: Value, routing: Value, attrs: dict[str, Attr], params: int,
@@ -256,7 +264,7 @@ class FxLowering:
         ordered["expert_params"] = per
         if flops is None:
             flops = k * 2 * per
-        return self.weighted("experts", x, ordered, params, flops, x.type, extra=[routing.name])
+        return self.weighted("experts", x, ordered, params, flops, tensor_type(x), extra=[routing.name])
 
     def lower_moe(self, path: str, module: nn.Module, info: BlockInfo, x: Value) -> Value:
         """A fused MoE block: router + experts (+ shared_experts + add), params from ``info.parts``."""
@@ -281,7 +289,7 @@ class FxLowering:
                                   "parts['shared_experts']")
         sp = self.measure(self._part(path, module, info, "shared_experts"))
         s_attrs = {"experts": shared, **base, "ffn_dim": a["shared_ffn_dim"], "act": a.get("act", Ident("swiglu"))}
-        s = self.weighted("shared_experts", x, s_attrs, sp, 2 * sp, x.type)
+        s = self.weighted("shared_experts", x, s_attrs, sp, 2 * sp, tensor_type(x))
         return self._emit_add(y, s)
 
     def _part(self, path: str, module: nn.Module, info: BlockInfo, role: str) -> Iterator[nn.Parameter]:

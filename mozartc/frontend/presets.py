@@ -14,7 +14,7 @@ PRESETS: dict[str, MoEConfig] = {
     "qwen3-30b-a3b": MoEConfig(
         name="qwen3-30b-a3b", vocab_size=151936, hidden_size=2048, num_layers=48, num_heads=32,
         num_kv_heads=4, head_dim=128, num_experts=128, top_k=8, moe_intermediate_size=768,
-        intermediate_size=6144, norm_topk_prob=True, qk_norm="head", rms_norm_eps=1e-6,
+        intermediate_size=6144, norm_topk_prob=True, qk_norm="head", rms_norm_eps=1e-6, rope_theta=1000000.0,
     ),
     # allenai/OLMoE-1B-7B-0924 config.json: 16 layers, 64 experts top-8 of size 1024 (its
     # intermediate_size), 16 heads, q/k RMSNorm over the full projection width, untied embeddings.

@@ -67,7 +67,7 @@ class MoETracer(fx.Tracer):
         stack: Mapping[str, Any] = getattr(self, "module_stack", {}) or {}
         if not stack:
             return ""
-        qualname, _cls = next(reversed(stack.values()))
+        qualname, _cls = list(stack.values())[-1]
         return str(qualname)
 
 
