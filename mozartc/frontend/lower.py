@@ -50,6 +50,7 @@ VALUE_BASE = {
     "embed": "embed", "rmsnorm": "norm", "attention": "attn", "router": "router", "experts": "experts",
     "shared_experts": "shared", "mlp": "mlp", "lm_head": "logits", "add": "res",
 }
+IDENT_ATTRS = frozenset({"qk_norm", "act", "variant"})
 NUMBERED_IN_LAYER = frozenset({"norm", "res"})
 _INDEX = re.compile(r"(?:^|\.)(\d+)(?:\.|$)")
 
@@ -99,6 +100,12 @@ def tensor_type(value: Value) -> TensorType:
     if not isinstance(value.type, TensorType):
         raise TypeError(f"%{value.name} is not a tensor: {value.type}")
     return value.type
+
+
+def _with_idents(info: BlockInfo) -> BlockInfo:
+    """``info`` with the enum-like attributes (qk_norm, act, variant) as :class:`Ident` words."""
+    attrs = {k: Ident(v) if k in IDENT_ATTRS and isinstance(v, str) else v for k, v in info.attrs.items()}
+    return BlockInfo(info.kind, attrs, info.flops_per_token, info.parts)
 
 
 def _int(value: Attr) -> int:
@@ -175,6 +182,7 @@ class FxLowering:
             return self._alias(node)
         else:
             raise self.unrecognised(node, f"module '{path}' ({type(module).__name__})")
+        info = _with_idents(info)
         if info.kind not in BLOCK_KINDS:
             raise self.fail(path, f"describe returned kind '{info.kind}'; expected one of: "
                                   f"{', '.join(BLOCK_KINDS)}")
