@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mozartc.errors import MozartError
+from mozartc.hw import Target, default_target_path, load_target
+from mozartc.hw.capacity import check_capacity
+from mozartc.ir.attrs import Ident
 from mozartc.ir.core import Module
 from mozartc.ir.printer import print_module
+from mozartc.ir.summary import summarize
+from mozartc.ir.types import DTYPE_BYTES
 from mozartc.ir.verifier import verify
 from mozartc.passes.base import PassContext
 from mozartc.passes.manager import Instrumentation, run_pipeline
@@ -24,12 +29,19 @@ from mozartc.passes.registry import build_pipeline, pipeline_text
 
 @dataclass(frozen=True)
 class CompileOptions:
-    """Inputs of one compile; defaults follow the paper (32 sequences of 256 as 4 micro-batches of 8)."""
+    """Inputs of one compile; defaults follow the paper (32 sequences of 256 as 4 micro-batches of 8).
+
+    ``target`` None means the shipped ``targets/wafer.toml``. ``optimizer`` is a modelling choice the
+    paper leaves open (mozartc.hw.capacity.OPTIMIZERS); the default ``sgd`` keeps no state.
+    ``capacity`` is ``error`` (a step that does not fit DRAM is bad input) or ``warn`` (record it).
+    """
 
     model: str
     pipeline: str = DEFAULT_PIPELINE
     target: str | None = None
     trace: str | None = None
+    capacity: str = "error"
+    optimizer: str = "sgd"
     seq_len: int = 256
     micro_batch: int = 8
     micro_batches: int = 4
@@ -70,12 +82,26 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
 
     options.validate()
     passes = build_pipeline(options.pipeline)
+    target = load_target(options.target or default_target_path())
     module = capture(options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
     verify(module)
-    ctx = PassContext(target=None, trace_path=options.trace, seed=options.seed,
+    ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
                       micro_batches=options.micro_batches)
+    _check_capacity(module, target, options, ctx)
     module = run_pipeline(module, passes, ctx, instrumentation)
     return CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
+
+
+def _check_capacity(module: Module, target: Target, options: CompileOptions, ctx: PassContext) -> None:
+    """Compare the step's DRAM state with the target (PAPER.md section 7); record a warning in the IR."""
+    facts = summarize(module)
+    report = check_capacity(facts.params_total, DTYPE_BYTES[facts.dtype], target, options.optimizer,
+                            "warn" if options.capacity == "warn" else "error")
+    module.attrs["target"] = target.name
+    module.attrs["optimizer"] = Ident(options.optimizer)
+    if not report.fits:
+        module.attrs["capacity_warning"] = report.message
+        ctx.notes.append(report.message)
 
 
 def optimize_text(text: str, filename: str, pipeline: str,

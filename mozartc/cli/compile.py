@@ -8,6 +8,7 @@ import sys
 from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
 from mozartc.fileio import emit_text
+from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.passes.presets import DEFAULT_PIPELINE
 
 
@@ -26,6 +27,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"a preset name or a pass pipeline 'a,b{{k=v}}' (default: {DEFAULT_PIPELINE})")
     p.add_argument("--print-pipeline", action="store_true",
                    help="print the fully spelled pipeline string and exit")
+    p.add_argument("--capacity", choices=["error", "warn"], default="error",
+                   help="a training step that does not fit the target's DRAM is an error (default) or a warning "
+                        "recorded in the IR")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="sgd",
+                   help="optimizer whose state the capacity check counts (default sgd: no state; the paper "
+                        "does not name one)")
     p.add_argument("--trace", metavar="T.npz", help="routing trace (.npz file or folder) for clustering")
     p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence (default 256)")
     p.add_argument("--micro-batch", type=int, default=8, help="sequences per micro-batch (default 8)")
@@ -44,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = CompileOptions(
         model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
+        capacity=args.capacity, optimizer=args.optimizer,
         seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
     )
     inst = instrumentation_from_args(args)
