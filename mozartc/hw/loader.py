@@ -199,8 +199,8 @@ def _cross_checks(spec: TargetSpec) -> list[Problem]:
         if dram.kind not in spec.dram_kinds:
             problems.append((f"dram[{i}].kind", f"no DRAM kind '{dram.kind}'{_suggest(dram.kind, spec.dram_kinds)}"))
         if dram.attached_to not in nodes:
-            problems.append((f"dram[{i}].attached_to",
-                             f"'{dram.attached_to}' is not a node DRAM can attach to{_suggest(dram.attached_to, nodes)}"))
+            hint = _suggest(dram.attached_to, nodes)
+            problems.append((f"dram[{i}].attached_to", f"'{dram.attached_to}' is not a node DRAM can attach to{hint}"))
     return problems
 
 
