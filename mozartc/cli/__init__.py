@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compile",
     "opt",
     "inspect",
+    "traces",
+    "cluster",
     "target",
 )
 

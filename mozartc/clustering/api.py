@@ -1,0 +1,167 @@
+"""Cluster every layer of a trace with a registered method, and compare methods.
+
+Shared-expert policy (DeepSeek-MoE): always-active shared experts are not clustered; they run on
+the attention chiplet next to the router, so they receive no all-to-all copy and ``C_T`` counts
+routed experts only (this matches PAPER.md's 64-expert top-6 figures for deepseek-moe-16b-base).
+The policy is recorded in every result as ``shared_experts``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mozartc.clustering.base import ClusterOptions, LayerProblem, canonical, check_assignment
+from mozartc.clustering.registry import get_method, method_names
+from mozartc.traces.format import RoutingTrace
+from mozartc.traces.stats import (
+    c_t,
+    check_divisible,
+    cluster_loads,
+    coactivation,
+    intra_share,
+    load_imbalance,
+    workload,
+)
+
+SHARED_EXPERT_POLICY = "attention-chiplet"
+
+
+@dataclass(frozen=True, eq=False)
+class TraceClustering:
+    """Per-layer equal-size clusterings of a trace and their quality on it."""
+
+    method: str
+    num_clusters: int
+    assignments: tuple[np.ndarray, ...]
+    per_layer_c_t: tuple[float, ...]
+    per_layer_info: tuple[dict[str, float | int | str], ...]
+    layer_ids: tuple[int, ...]
+    num_shared_experts: int
+    runtime_s: float
+
+    @property
+    def c_t(self) -> float:
+        """Mean C_T over layers."""
+        return float(np.mean(self.per_layer_c_t))
+
+    def clusters(self) -> list[list[list[int]]]:
+        """Per layer, the clusters as sorted expert-id lists, ordered by their lowest expert."""
+        out = []
+        for a in self.assignments:
+            labels = canonical(a)
+            out.append([sorted(np.flatnonzero(labels == c).tolist()) for c in range(self.num_clusters)])
+        return out
+
+    def record(self) -> dict[str, object]:
+        """The DESIGN.md record (deterministic: no wall-clock fields)."""
+        infos = [{k: v for k, v in info.items() if not k.endswith("_s")} for info in self.per_layer_info]
+        return {
+            "method": self.method, "num_clusters": self.num_clusters, "C_T": self.c_t,
+            "per_layer_C_T": list(self.per_layer_c_t), "clusters": self.clusters(),
+            "layer_ids": list(self.layer_ids), "per_layer_info": infos,
+            "shared_experts": {"count": self.num_shared_experts, "placement": SHARED_EXPERT_POLICY},
+        }
+
+    def evaluate(self, trace: RoutingTrace) -> list[float]:
+        """Per-layer C_T of these clusterings on another trace of the same layers (held-out tokens)."""
+        return [c_t(trace.layer(i), a, trace.num_experts) for i, a in enumerate(self.assignments)]
+
+
+def _cluster_layer(
+    topk: np.ndarray, num_experts: int, num_clusters: int, method: str, options: ClusterOptions
+) -> tuple[np.ndarray, float, dict[str, float | int | str]]:
+    """One layer: the method's assignment, its C_T and info (with ``runtime_s``)."""
+    began = time.perf_counter()
+    problem = LayerProblem(topk, num_experts, num_clusters)
+    result = get_method(method)(problem, options)
+    assignment = check_assignment(result.assignment, problem)
+    info = dict(result.info)
+    info["runtime_s"] = time.perf_counter() - began
+    return assignment, problem.c_t(assignment), info
+
+
+def cluster_trace(
+    trace: RoutingTrace,
+    num_clusters: int,
+    method: str,
+    options: ClusterOptions | None = None,
+    *,
+    jobs: int = 1,
+    on_layer: Callable[[int], None] | None = None,
+) -> TraceClustering:
+    """Cluster each layer of ``trace`` into ``num_clusters`` equal clusters with ``method``.
+
+    ``jobs > 1`` clusters layers in that many worker processes; layers are independent and every
+    method is deterministic, so the result does not depend on ``jobs``.
+    """
+    check_divisible(trace.num_experts, num_clusters)
+    get_method(method)
+    opts = options or ClusterOptions()
+    began = time.perf_counter()
+    args = [(trace.layer(i), trace.num_experts, num_clusters, method, opts) for i in range(trace.num_layers)]
+    if jobs > 1 and trace.num_layers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, trace.num_layers), mp_context=context) as pool:
+            results = _collect(pool.map(_cluster_layer, *zip(*args, strict=True)), on_layer)
+    else:
+        results = _collect((_cluster_layer(*a) for a in args), on_layer)
+    assignments = [r[0] for r in results]
+    values = [r[1] for r in results]
+    infos = [r[2] for r in results]
+    return TraceClustering(
+        method=method, num_clusters=num_clusters, assignments=tuple(assignments),
+        per_layer_c_t=tuple(values), per_layer_info=tuple(infos), layer_ids=trace.layer_ids,
+        num_shared_experts=trace.num_shared_experts, runtime_s=time.perf_counter() - began,
+    )
+
+
+def _collect(
+    results: Iterable[tuple[np.ndarray, float, dict[str, float | int | str]]],
+    on_layer: Callable[[int], None] | None,
+) -> list[tuple[np.ndarray, float, dict[str, float | int | str]]]:
+    """Gather per-layer results in order, reporting each to ``on_layer`` (progress)."""
+    out = []
+    for index, result in enumerate(results):
+        out.append(result)
+        if on_layer is not None:
+            on_layer(index)
+    return out
+
+
+def quality(trace: RoutingTrace, clustering: TraceClustering) -> dict[str, float]:
+    """Mean over layers of the intra-cluster co-activation share and the cluster load imbalance."""
+    shares, imbalances = [], []
+    for index, a in enumerate(clustering.assignments):
+        topk = trace.layer(index)
+        shares.append(intra_share(coactivation(topk, trace.num_experts), a))
+        loads = cluster_loads(workload(topk, trace.num_experts), a, clustering.num_clusters)
+        imbalances.append(load_imbalance(loads))
+    return {"intra_share": float(np.mean(shares)), "cluster_load_imbalance": float(np.mean(imbalances))}
+
+
+def compare(
+    trace: RoutingTrace,
+    num_clusters: int,
+    methods: list[str] | None = None,
+    options: ClusterOptions | None = None,
+    *,
+    jobs: int = 1,
+    on_layer: Callable[[int], None] | None = None,
+) -> list[dict[str, object]]:
+    """Every method (default: all registered) on ``trace``: C_T, intra share, load imbalance, time."""
+    rows: list[dict[str, object]] = []
+    for name in methods or method_names():
+        result = cluster_trace(trace, num_clusters, name, options, jobs=jobs, on_layer=on_layer)
+        row: dict[str, object] = {"method": name, "C_T": result.c_t,
+                                  "per_layer_C_T": list(result.per_layer_c_t)}
+        row.update(quality(trace, result))
+        row["runtime_s"] = result.runtime_s
+        rows.append(row)
+    return rows

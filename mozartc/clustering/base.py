@@ -1,0 +1,106 @@
+"""The clustering method interface: one layer's problem in, an equal-size expert -> cluster map out.
+
+A method is a callable ``(problem: LayerProblem, options: ClusterOptions) -> LayerClustering``.
+``problem`` holds the layer's routing (``topk [T, k]``), ``N_e``, ``N_c`` and the co-activation
+``C`` (computed once, on demand); the result's ``assignment[e]`` is expert ``e``'s cluster, every
+cluster holding exactly ``N_e / N_c`` experts, and ``info`` reports what the method knows
+(objective, bound, gap, status, run time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from mozartc.errors import PassError
+from mozartc.traces.stats import c_t, check_divisible, coactivation
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Options shared by all methods (a method ignores the ones it does not use).
+
+    ``time_limit``: CP-SAT deterministic time per layer (about seconds of one core);
+    ``workers``: CP-SAT search workers (1 keeps the solve deterministic);
+    ``seed``: random seed (``random`` method, CP-SAT);
+    ``max_swaps``: cap on accepted local-search swaps per layer;
+    ``refine_tokens``: local search measures C_T on at most this many tokens (evenly strided;
+    0 = all); the result is always re-measured on all tokens;
+    ``max_pairs``: expert pairs the CP-SAT model carries, strongest first (0 = ``6 N_e``).
+    """
+
+    time_limit: float = 0.1
+    workers: int = 1
+    seed: int = 0
+    max_swaps: int = 400
+    refine_tokens: int = 32768
+    max_pairs: int = 0
+
+    def __post_init__(self) -> None:
+        if self.time_limit <= 0:
+            raise PassError(f"time limit must be positive, got {self.time_limit}", where="time-limit")
+        for name in ("workers",):
+            if getattr(self, name) < 1:
+                raise PassError(f"{name} must be >= 1", where=name)
+        for name in ("max_swaps", "refine_tokens", "max_pairs"):
+            if getattr(self, name) < 0:
+                raise PassError(f"{name} must be >= 0", where=name)
+
+
+@dataclass(frozen=True)
+class LayerProblem:
+    """One layer to cluster: ``topk [T, k]`` over ``num_experts`` experts into ``num_clusters``."""
+
+    topk: np.ndarray
+    num_experts: int
+    num_clusters: int
+
+    def __post_init__(self) -> None:
+        check_divisible(self.num_experts, self.num_clusters)
+
+    @property
+    def cluster_size(self) -> int:
+        """Experts per cluster, ``N_e / N_c``."""
+        return self.num_experts // self.num_clusters
+
+    @cached_property
+    def coact(self) -> np.ndarray:
+        """Co-activation counts ``C`` (``int64 [N_e, N_e]``)."""
+        return coactivation(self.topk, self.num_experts)
+
+    def c_t(self, assignment: np.ndarray) -> float:
+        """``C_T`` of ``assignment`` on this layer's tokens."""
+        return c_t(self.topk, assignment, self.num_experts)
+
+
+@dataclass(frozen=True)
+class LayerClustering:
+    """A method's answer for one layer: ``assignment [N_e]`` and what it reports in ``info``."""
+
+    assignment: np.ndarray
+    info: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def check_assignment(assignment: np.ndarray, problem: LayerProblem) -> np.ndarray:
+    """Validate an equal-size assignment; return it as a read-only ``int64`` array."""
+    a = np.asarray(assignment, dtype=np.int64)
+    sizes = np.bincount(a, minlength=problem.num_clusters) if a.size and a.min() >= 0 else None
+    if a.shape != (problem.num_experts,) or sizes is None or len(sizes) != problem.num_clusters or (
+        sizes != problem.cluster_size
+    ).any():
+        raise AssertionError(f"clustering method returned an unequal or malformed assignment {a}")
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+def canonical(assignment: np.ndarray) -> np.ndarray:
+    """Relabel clusters in order of their lowest expert (cluster of expert 0 becomes 0, ...)."""
+    a = np.asarray(assignment, dtype=np.int64)
+    _, first = np.unique(a, return_index=True)
+    order = np.argsort(first, kind="stable")
+    relabel = np.empty(len(order), dtype=np.int64)
+    relabel[np.unique(a)[order]] = np.arange(len(order))
+    return relabel[a]

@@ -1,0 +1,42 @@
+"""``kl``: recursive Kernighan-Lin bisection of the co-activation graph (networkx).
+
+The graph has one node per expert and edge weights ``C_ij``. A set of ``q`` clusters' worth of
+experts is split into ``floor(q/2)`` and ``ceil(q/2)`` clusters' worth by
+``networkx.algorithms.community.kernighan_lin_bisection`` (swaps keep the part sizes), starting
+from the split by expert index, with a fixed seed; recursion stops at one cluster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
+
+
+def kl(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:
+    """Minimise the co-activation cut between clusters by recursive KL bisection."""
+    import networkx as nx
+    from networkx.algorithms.community import kernighan_lin_bisection
+
+    c = problem.coact
+    graph = nx.Graph()
+    graph.add_nodes_from(range(problem.num_experts))
+    iu, ju = np.nonzero(np.triu(c, 1))
+    graph.add_weighted_edges_from((int(i), int(j), int(c[i, j])) for i, j in zip(iu, ju, strict=True))
+    assignment = np.empty(problem.num_experts, dtype=np.int64)
+    next_label = 0
+    stack: list[tuple[list[int], int]] = [(list(range(problem.num_experts)), problem.num_clusters)]
+    while stack:
+        nodes, parts = stack.pop()
+        if parts == 1:
+            assignment[nodes] = next_label
+            next_label += 1
+            continue
+        left_parts = parts // 2
+        cut = left_parts * problem.cluster_size
+        start = (set(nodes[:cut]), set(nodes[cut:]))
+        left, right = kernighan_lin_bisection(graph.subgraph(nodes), partition=start, weight="weight",
+                                              seed=options.seed)
+        stack.append((sorted(right), parts - left_parts))
+        stack.append((sorted(left), left_parts))
+    return LayerClustering(assignment)

@@ -1,0 +1,50 @@
+"""The one registry of clustering methods: name -> ``"module:function"``, imported on first use.
+
+Every method has the signature of :mod:`mozartc.clustering.base`. Importing this module imports
+neither OR-Tools nor networkx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
+from mozartc.errors import PassError
+
+Method = Callable[[LayerProblem, ClusterOptions], LayerClustering]
+
+METHODS: dict[str, str] = {
+    "contiguous": "mozartc.clustering.simple:contiguous",
+    "random": "mozartc.clustering.simple:random",
+    "greedy": "mozartc.clustering.greedy:greedy",
+    "refine": "mozartc.clustering.refine:refine",
+    "kl": "mozartc.clustering.graph:kl",
+    "cpsat": "mozartc.clustering.cpsat:cpsat",
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "contiguous": "standard expert parallelism: expert e on cluster e // (N_e/N_c)",
+    "random": "seeded uniformly random equal-size layout",
+    "greedy": "the paper's Algorithm 1 (farthest-point seeds, average-co-activation fill)",
+    "refine": "Algorithm 1 then best-improvement swaps on the trace's C_T",
+    "kl": "recursive Kernighan-Lin bisection of the co-activation graph (networkx)",
+    "cpsat": "OR-Tools CP-SAT max intra-cluster co-activation, greedy hint, then C_T swaps",
+}
+
+
+def method_names() -> list[str]:
+    """Registered method names in registry order."""
+    return list(METHODS)
+
+
+def get_method(name: str) -> Method:
+    """The method called ``name`` (imported now); :class:`PassError` listing the names otherwise."""
+    try:
+        target = METHODS[name]
+    except KeyError:
+        raise PassError(f"unknown clustering method '{name}'; expected one of: {', '.join(METHODS)}",
+                        where="--method") from None
+    module, _, attr = target.partition(":")
+    method: Method = getattr(importlib.import_module(module), attr)
+    return method
