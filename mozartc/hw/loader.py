@@ -47,9 +47,15 @@ def parse_target_spec(raw: dict[str, Any], name: str) -> TargetSpec:
     try:
         spec = TargetSpec.model_validate(raw)
     except ValidationError as err:
-        problems += [p for e in err.errors() if e["type"] != "extra_forbidden" for p in [_describe(e)]]
+        reported = {key for key, _ in problems}
+        for error in err.errors():
+            key, msg = _describe(error)
+            if error["type"] != "extra_forbidden":
+                problems.append((key, msg))
+            elif key not in reported:  # the walker reports these with a suggestion
+                problems.append((key, "unknown key"))
         _raise(name, problems)
-        raise AssertionError("unreachable") from err
+        raise AssertionError("a ValidationError always yields a problem") from err
     problems += _cross_checks(spec)
     _raise(name, problems)
     return spec

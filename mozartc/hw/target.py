@@ -8,7 +8,7 @@ Naming: ``attention0``.., ``expert0``.. (expert ``e`` is in group ``e // (expert
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -104,7 +104,7 @@ class Target:
     switch: SwitchSpec
     links: LinkSpec
     dram: tuple[DramStack, ...]
-    spec: TargetSpec
+    spec: TargetSpec = field(compare=False, repr=False)
 
     @property
     def bytes_per_element(self) -> int:

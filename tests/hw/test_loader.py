@@ -131,3 +131,4 @@ def test_target_is_frozen() -> None:
         target.groups = 5  # type: ignore[misc]
     with pytest.raises(ValueError):
         target.links.pitch_um = 1.0  # type: ignore[misc]
+    assert hash(target) == hash(load_target(default_target_path()))  # usable as a cache key
