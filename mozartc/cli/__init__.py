@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inspect",
     "traces",
     "cluster",
+    "profile",
     "target",
 )
 
