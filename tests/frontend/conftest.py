@@ -1,33 +1,16 @@
-"""Shared helpers for the frontend tests: captured presets (cached per session) and IR counts."""
+"""Fixtures for the frontend tests: every preset captured once per session."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from mozartc.frontend import capture
 from mozartc.ir import Module
-
-ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = ROOT / "examples" / "configs"
-PAPER_PRESETS = ("qwen3-30b-a3b", "olmoe-1b-7b-0924", "deepseek-moe-16b-base")
-
-
-def params_total(module: Module) -> int:
-    """Sum of ``params`` over all ops."""
-    return sum(int(op.attrs.get("params", 0)) for op in module.ops())  # type: ignore[arg-type]
-
-
-def params_active(module: Module) -> int:
-    """Every non-routed-expert param plus ``top_k * expert_params`` per MoE layer."""
-    dense = sum(int(op.attrs.get("params", 0)) for op in module.ops() if op.name != "experts")  # type: ignore[arg-type]
-    routed = sum(int(op.attrs["top_k"]) * int(op.attrs["expert_params"])  # type: ignore[arg-type]
-                 for op in module.ops_named("experts"))
-    return dense + routed
+from tests.frontend.frontend_helpers import PAPER_PRESETS
 
 
 @pytest.fixture(scope="session")
+
 def captured() -> dict[str, Module]:
     """Every preset captured once with the default options."""
     return {name: capture(name) for name in (*PAPER_PRESETS, "tiny-moe")}

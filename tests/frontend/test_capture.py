@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import CONFIGS, PAPER_PRESETS, ROOT, params_active, params_total
 
 from mozartc.frontend import MoEConfig, build_model, capture, get_preset
 from mozartc.ir import Ident, Module, parse_module, print_module, verify
+from tests.frontend.frontend_helpers import CONFIGS, PAPER_PRESETS, ROOT, params_active, params_total
 
 EXPECTED = {  # paper Table 1: layers, MoE layers, experts, shared, top_k, total params
     "qwen3-30b-a3b": (48, 48, 128, 0, 8, 30.5e9),

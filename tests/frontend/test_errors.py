@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONFIGS
 from torch import nn
 
 from mozartc.errors import FrontendError
 from mozartc.frontend import BlockInfo, capture, resolve_config
+from tests.frontend.frontend_helpers import CONFIGS
 
 BASE = json.loads((CONFIGS / "olmoe-1b-7b-0924" / "config.json").read_text())
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, PAPER_PRESETS, params_active, params_total
 
 from mozartc.frontend import capture, get_preset, resolve_config
+from tests.frontend.frontend_helpers import CONFIGS, PAPER_PRESETS, params_active, params_total
 
 V2_LITE = {
     "model_type": "deepseek_v2", "vocab_size": 102400, "hidden_size": 2048, "intermediate_size": 10944,

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import torch
-from conftest import ROOT
 
 from mozartc.frontend import MoETracer, build_model, get_preset
 from mozartc.frontend.modules import RoutedExperts, TopKRouter
+from tests.frontend.frontend_helpers import ROOT
 
 TINY = get_preset("tiny-moe")
 
