@@ -1,0 +1,115 @@
+"""``expert-cluster``: attach an equal-size expert clustering to every ``experts`` op.
+
+The clusters come from the routing trace given with ``--trace`` (``ctx.trace_path``); without one,
+the pass draws a synthetic trace for the module's shape (:mod:`mozartc.traces.synth`, preset
+``synth-preset``, ``synth-tokens`` tokens, seed ``ctx.seed``) and says so in the IR. Trace layers map
+onto the module's MoE layers by layer index (``layer_ids``), or in order when the trace has exactly
+one layer per MoE layer. The number of clusters is ``clusters``, or the target's expert chiplets
+(16 without a target). Each ``experts`` op gets ``clusters = [[expert ids], ...]`` (sorted, ordered
+by lowest expert) and ``C_T`` (its layer's value on the trace); the module gets
+``clustering = {method, clusters, C_T, trace, shared_experts}`` where ``C_T`` is the mean over
+layers and ``shared_experts`` the placement policy of always-active experts (attention chiplet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from mozartc.errors import PassError, TraceError
+from mozartc.ir.attrs import Attr, Ident
+from mozartc.ir.core import Module, Op
+from mozartc.passes.base import Pass, PassContext
+from mozartc.traces.format import RoutingTrace, load_trace
+
+Method = Literal["contiguous", "random", "greedy", "refine", "kl", "cpsat"]
+
+
+@dataclass(frozen=True)
+class ExpertCluster(Pass):
+    """Cluster each MoE layer's experts (one cluster per expert chiplet) from a routing trace."""
+
+    name: ClassVar[str] = "expert-cluster"
+    summary: ClassVar[str] = "group co-activated experts into equal-size clusters (per layer)"
+
+    method: Method = field(default="cpsat", metadata={"help": "clustering method (mozartc cluster --list)"})
+    time_limit: float = field(default=0.1, metadata={"help": "CP-SAT deterministic time per layer"})
+    clusters: int = field(default=0, metadata={"help": "clusters per layer (0: the target's expert chiplets)"})
+    synth_tokens: int = field(default=20000, metadata={"help": "tokens per layer of the synthetic trace"})
+    synth_preset: str = field(default="mixed-text", metadata={"help": "synthetic generator preset"})
+
+    def run(self, module: Module, ctx: PassContext) -> Module:
+        from mozartc.clustering import SHARED_EXPERT_POLICY, ClusterOptions, cluster_trace
+
+        layers = _experts_ops(module)
+        if not layers:
+            return module
+        num_clusters = self.clusters or _target_clusters(ctx)
+        trace, label = self._trace(layers, ctx)
+        result = cluster_trace(trace, num_clusters, self.method,
+                               ClusterOptions(time_limit=self.time_limit, seed=ctx.seed))
+        for (_, op), clusters, value in zip(layers, result.clusters(), result.per_layer_c_t, strict=True):
+            value_list: list[Attr] = [list[Attr](c) for c in clusters]
+            op.attrs["clusters"] = value_list
+            op.attrs["C_T"] = round(value, 6)
+        module.attrs["clustering"] = {
+            "method": Ident(self.method), "clusters": num_clusters, "C_T": round(result.c_t, 6),
+            "trace": label, "shared_experts": Ident(SHARED_EXPERT_POLICY),
+        }
+        return module
+
+    def _trace(self, layers: list[tuple[int, Op]], ctx: PassContext) -> tuple[RoutingTrace, str]:
+        """The routing trace for ``layers`` (loaded and matched, or synthetic) and how the IR names it."""
+        from mozartc.traces.synth import synth_params, synthesize
+
+        experts, top_k = _shape(layers)
+        ids = tuple(index for index, _ in layers)
+        if ctx.trace_path is None:
+            trace = synthesize(len(layers), experts, top_k, self.synth_tokens, seed=ctx.seed,
+                               params=synth_params(self.synth_preset), layer_ids=ids)
+            return trace, f"synthetic ({trace.source}, {self.synth_tokens} tokens)"
+        trace = load_trace(ctx.trace_path)
+        where = str(ctx.trace_path)
+        if (trace.num_experts, trace.top_k) != (experts, top_k):
+            raise TraceError(f"trace has {trace.num_experts} experts top-{trace.top_k} but the model's "
+                             f"experts ops have {experts} experts top-{top_k}", where=where)
+        if set(ids) <= set(trace.layer_ids):
+            pick = [trace.layer_ids.index(i) for i in ids]
+        elif trace.num_layers == len(ids):
+            pick = list(range(len(ids)))
+        else:
+            raise TraceError(f"trace layers {list(trace.layer_ids)} do not cover the model's MoE layers "
+                             f"{list(ids)}", where=where)
+        if pick == list(range(trace.num_layers)) and trace.layer_ids == ids:
+            return trace, where
+        return RoutingTrace(topk=trace.topk[pick], num_experts=experts, top_k=top_k, model=trace.model,
+                            source=trace.source, layer_ids=ids, num_shared_experts=trace.num_shared_experts,
+                            where=where), where
+
+
+def _experts_ops(module: Module) -> list[tuple[int, Op]]:
+    """``(layer index, experts op)`` for every MoE layer, in order."""
+    found: list[tuple[int, Op]] = []
+    for position, region in enumerate(module.layers()):
+        for op in region.ops():
+            if op.name == "experts":
+                found.append((region.index if region.index is not None else position, op))
+    return found
+
+
+def _shape(layers: list[tuple[int, Op]]) -> tuple[int, int]:
+    """The (experts, top_k) every experts op shares; PassError if they differ."""
+    shapes = {(op.attrs.get("experts"), op.attrs.get("top_k")) for _, op in layers}
+    if len(shapes) != 1:
+        raise PassError(f"experts ops disagree on (experts, top_k): {sorted(map(str, shapes))}")
+    experts, top_k = shapes.pop()
+    if not isinstance(experts, int) or not isinstance(top_k, int):
+        raise PassError("experts ops need integer 'experts' and 'top_k' attributes")
+    return experts, top_k
+
+
+def _target_clusters(ctx: PassContext) -> int:
+    """Expert chiplets of the target (16, the paper's system, when there is no target)."""
+    chiplets = getattr(ctx.target, "expert_chiplets", None)
+    return len(chiplets) if chiplets else 16
+
