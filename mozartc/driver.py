@@ -31,7 +31,9 @@ from mozartc.passes.registry import build_pipeline, pipeline_text
 class CompileOptions:
     """Inputs of one compile; defaults follow the paper (32 sequences of 256 as 4 micro-batches of 8).
 
-    ``target`` None means the shipped ``targets/wafer.toml``. ``optimizer`` is a modelling choice the
+    ``target`` None means the shipped ``targets/wafer.toml``. The DRAM capacity check runs when the
+    compile involves the target: a ``target`` is given or a pass of the pipeline maps onto it (a plain
+    capture of the model does not depend on the machine). ``optimizer`` is a modelling choice the
     paper leaves open (mozartc.hw.capacity.OPTIMIZERS); the default ``sgd`` keeps no state.
     ``capacity`` is ``error`` (a step that does not fit DRAM is bad input) or ``warn`` (record it).
     """
@@ -87,7 +89,8 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     verify(module)
     ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
                       micro_batches=options.micro_batches)
-    _check_capacity(module, target, options, ctx)
+    if options.target is not None or any(p.needs_target for p in passes):
+        _check_capacity(module, target, options, ctx)
     module = run_pipeline(module, passes, ctx, instrumentation)
     return CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
 

@@ -70,6 +70,8 @@ class Pass:
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    #: True for passes that map onto the hardware target (they read ``ctx.target``)
+    needs_target: ClassVar[bool] = False
 
     def run(self, module: Module, ctx: PassContext) -> Module:
         """Transform or annotate ``module`` and return it (in place or a new module)."""

@@ -26,8 +26,8 @@ def test_version_and_help(cli: Cli) -> None:
 @pytest.mark.parametrize("preset", preset_names())
 def test_every_preset_compiles_and_round_trips_through_opt(cli: Cli, tmp_path: Path, preset: str) -> None:
     mir = tmp_path / "m.mir"
-    # qwen3-30b-a3b does not fit the paper's 48 GB of DRAM (PAPER.md section 7): compile it with a warning
-    assert cli("compile", preset, "--capacity", "warn", "--emit", "ir", "-o", mir).code == 0
+    # a plain capture involves no target, so no capacity check (qwen3 does not fit the paper's DRAM)
+    assert cli("compile", preset, "--emit", "ir", "-o", mir).code == 0
     again = cli("opt", mir)
     assert again.code == 0
     assert again.out == mir.read_text()
@@ -75,10 +75,11 @@ def test_opt_reads_stdin(cli: Cli, small_mir: Path, monkeypatch: pytest.MonkeyPa
 
 def test_capacity_check_fails_qwen_and_records_the_warning(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "q.mir"
-    failed = cli("compile", "qwen3-30b-a3b", "-o", out)
+    failed = cli("compile", "qwen3-30b-a3b", "--target", REPO / "targets" / "wafer.toml", "-o", out)
     assert failed.code == 2 and not out.exists()
     assert "needs 122.1 GB" in failed.err and "51.5 GB of DRAM" in failed.err
-    warned = cli("compile", "qwen3-30b-a3b", "--capacity", "warn", "-o", out)
+    warned = cli("compile", "qwen3-30b-a3b", "--target", REPO / "targets" / "wafer.toml", "--capacity", "warn",
+                 "-o", out)
     assert warned.code == 0 and "mozartc: warning: training state" in warned.err
     assert 'capacity_warning = "training state of 30.53B parameters' in out.read_text().splitlines()[0]
 
