@@ -3,7 +3,8 @@
 The graph has one node per expert and edge weights ``C_ij``. A set of ``q`` clusters' worth of
 experts is split into ``floor(q/2)`` and ``ceil(q/2)`` clusters' worth by
 ``networkx.algorithms.community.kernighan_lin_bisection`` (swaps keep the part sizes), starting
-from the split by expert index, with a fixed seed; recursion stops at one cluster.
+from the split by expert index, with a fixed seed (a part without any swap candidate keeps that
+split); recursion stops at one cluster.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ def kl(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:
         left_parts = parts // 2
         cut = left_parts * problem.cluster_size
         start = (set(nodes[:cut]), set(nodes[cut:]))
-        left, right = kernighan_lin_bisection(graph.subgraph(nodes), partition=start, weight="weight",
-                                              seed=options.seed)
+        try:
+            one, two = kernighan_lin_bisection(graph.subgraph(nodes), partition=start, weight="weight",
+                                               seed=options.seed)
+        except ValueError:  # networkx finds no swap candidates (e.g. no edges): keep the start split
+            one, two = start
+        left, right = (one, two) if len(one) == cut else (two, one)  # networkx may return them swapped
         stack.append((sorted(right), parts - left_parts))
         stack.append((sorted(left), left_parts))
     return LayerClustering(assignment)

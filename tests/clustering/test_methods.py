@@ -81,3 +81,10 @@ def test_record_shape() -> None:
     assert isinstance(clusters, list) and len(clusters) == 3
     assert sorted(e for c in clusters[0] for e in c) == list(range(32))
     assert record["shared_experts"] == {"count": 1, "placement": "attention-chiplet"}
+
+
+@pytest.mark.parametrize("name", ["kl", "greedy", "cpsat"])
+def test_clusters_not_a_power_of_two(name: str) -> None:
+    trace = synthesize(1, 60, 4, 1500, seed=2)
+    problem = LayerProblem(trace.layer(0), 60, 15)
+    assert np.bincount(get_method(name)(problem, FAST).assignment).tolist() == [4] * 15
