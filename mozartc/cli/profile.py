@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence window (256)")
     p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch default)")
     p.add_argument("-o", "--output", required=True, help="output trace .npz")
     p.set_defaults(func=_profile)
 
@@ -42,7 +43,8 @@ def _profile(args: argparse.Namespace) -> int:
 
     try:
         trace = profile(args.model, tokens, weights=args.weights, seq_len=args.seq_len,
-                        batch_size=args.batch_size, seed=args.seed, on_batch=on_batch)
+                        batch_size=args.batch_size, seed=args.seed, threads=args.threads,
+                        on_batch=on_batch)
     finally:
         if bar is not None:
             bar.stop()

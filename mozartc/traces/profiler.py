@@ -103,11 +103,13 @@ def profile(
     seq_len: int = 256,
     batch_size: int = 8,
     seed: int = 0,
+    threads: int = 0,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> RoutingTrace:
     """Run model ``spec`` over ``tokens`` and return the trace of every router's top-k ids.
 
-    ``on_batch(done, total)`` is called after every batch (progress).
+    ``threads > 0`` sets torch's intra-op threads for the run (restored after; small models run
+    fastest on 1). ``on_batch(done, total)`` is called after every batch (progress).
     """
     import torch
 
@@ -130,6 +132,9 @@ def profile(
         return record
 
     handles = [module.register_forward_hook(hook(i)) for i, (_, module) in enumerate(routers)]
+    saved_threads = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
     windows = [tokens[i:i + seq_len] for i in range(0, len(tokens), seq_len)]
     batches = [windows[i:i + batch_size] for i in range(0, len(windows), batch_size)]
     try:
@@ -140,6 +145,7 @@ def profile(
                 if on_batch is not None:
                     on_batch(done, len(batches))
     finally:
+        torch.set_num_threads(saved_threads)
         for handle in handles:
             handle.remove()
     first = routers[0][1]

@@ -31,13 +31,14 @@ def test_profile_matches_router_outputs(cli: Callable[..., Any], setup: Any, tmp
     weights, tokens, ids, model = setup
     out = tmp_path / "t.npz"
     r = cli("profile", "tiny-moe", "--weights", weights, "--tokens", tokens, "--seq-len", "64",
-            "--batch-size", "2", "-o", out)
+            "--batch-size", "2", "--threads", "1", "-o", out)
     assert r.code == 0, r.err
     trace = load_trace(out)
     assert trace.topk.shape == (3, len(ids), 4) and trace.layer_ids == (1, 2, 3)
     assert trace.num_experts == 32 and trace.num_shared_experts == 1
     # the routers' own outputs, one window at a time
     seen: list[list[np.ndarray]] = [[] for _ in range(3)]
+    torch.set_num_threads(1)  # tiny matmuls: threads only add contention on a shared machine
     hooks = [m.register_forward_hook(lambda _m, _i, o, k=k: seen[k].append(o[1].reshape(-1, 4).numpy()))
              for k, (_, m) in enumerate(find_routers(model))]
     with torch.no_grad():
