@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
 
 
@@ -17,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cluster", help="cluster experts per layer from a routing trace",
                        description="Cluster each layer's experts into equal clusters (one per expert "
                                    "chiplet) from a routing trace; print C_T and the clusters.")
-    p.add_argument("--trace", required=True, help="trace .npz file or a folder of them")
+    p.add_argument("--trace", help="trace .npz file or a folder of them (required)")
     p.add_argument("--clusters", type=int, default=16, help="number of equal clusters (16)")
     p.add_argument("--method", default="cpsat", help="clustering method (see --list); default cpsat")
     p.add_argument("--compare", action="store_true", help="run every method (or --methods) side by side")
@@ -44,6 +45,8 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.list:
         emit_text("".join(f"{n:12s} {d}\n" for n, d in DESCRIPTIONS.items()), args.output)
         return 0
+    if not args.trace:
+        raise MozartError("--trace is required (a trace .npz file or a folder of them)", where="cluster")
     options = ClusterOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     methods = args.methods.split(",") if args.methods else None
     for name in methods or ([] if args.compare else [args.method]):

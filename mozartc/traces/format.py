@@ -143,6 +143,13 @@ def load_trace(path: str | Path) -> RoutingTrace:
 def _load_npz(p: Path) -> RoutingTrace:
     where = str(p)
     try:
+        with p.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as err:
+        raise TraceError(f"cannot read the file ({err.strerror})", where=where) from None
+    if magic != b"PK\x03\x04":
+        raise TraceError("not a .npz file (expected a zip archive of .npy arrays)", where=where)
+    try:
         with np.load(p, allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as err:

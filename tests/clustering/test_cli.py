@@ -69,7 +69,7 @@ def _bad(tmp: Path, name: str, **arrays: Any) -> Path:
     ("range", "expert id 40 out of range 0..31"),
     ("k", "top_k is 4"),
     ("empty", "empty trace"),
-    ("notnpz", "not a readable .npz"),
+    ("notnpz", "not a .npz file"),
     ("aggregate", "no 'topk' array"),
     ("divisible", "32 experts cannot form 5 equal clusters"),
     ("method", "unknown clustering method"),

@@ -74,7 +74,7 @@ def test_validation_errors(tmp_path: Path, arrays: dict[str, object], message: s
 
 def test_not_npz_and_missing(tmp_path: Path) -> None:
     (tmp_path / "t.npz").write_text("hello")
-    with pytest.raises(TraceError, match=r"not a readable \.npz"):
+    with pytest.raises(TraceError, match=r"not a \.npz file"):
         load_trace(tmp_path / "t.npz")
     with pytest.raises(TraceError, match="no such trace"):
         load_trace(tmp_path / "missing.npz")
