@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "mozartc.passes"
 BUILTIN_PASSES: dict[str, str] = {
     "verify": "mozartc.passes.verify_pass:VerifyPass",
     "summarize": "mozartc.passes.summarize:Summarize",
+    "expert-cluster": "mozartc.passes.expert_cluster:ExpertCluster",
 }
 
 
