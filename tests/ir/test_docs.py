@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import REPO
-
 from mozartc.ir.ops import OP_SPECS
+from tests.conftest import REPO
 
 
 def _doc_rows() -> dict[str, list[str]]:
