@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compile",
     "opt",
     "inspect",
+    "passes",
     "traces",
     "cluster",
     "profile",

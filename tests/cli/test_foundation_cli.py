@@ -148,3 +148,12 @@ def test_bad_input_exits_2_with_one_clear_line(cli: Cli, tmp_path: Path, case: s
     assert "Traceback" not in result.err
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.mir")]
+
+
+def test_passes_lists_every_pass_with_options(cli: Cli) -> None:
+    result = cli("passes")
+    assert result.code == 0
+    assert "expert-cluster: " in result.out and "    method=<" in result.out
+    info = json.loads(cli("passes", "--json").out)
+    assert {"verify", "summarize", "expert-cluster"} <= set(info["passes"])
+    assert info["presets"]["capture"] == "verify"
