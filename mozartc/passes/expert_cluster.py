@@ -31,6 +31,7 @@ class ExpertCluster(Pass):
 
     name: ClassVar[str] = "expert-cluster"
     summary: ClassVar[str] = "group co-activated experts into equal-size clusters (per layer)"
+    needs_target: ClassVar[bool] = True
 
     method: Method = field(default="cpsat", metadata={"help": "clustering method (mozartc cluster --list)"})
     time_limit: float = field(default=0.1, metadata={"help": "CP-SAT deterministic time per layer"})
