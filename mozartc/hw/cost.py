@@ -60,6 +60,26 @@ def sa_gemm_cycles(M: int, K: int, N: int, rows: int, cols: int, dataflow: str) 
     return folds * (temporal + load + rows + cols - 2) - 1
 
 
+def sa_gemm_sram_elements(M: int, K: int, N: int, rows: int, cols: int, dataflow: str) -> tuple[int, int]:
+    """(reads, writes) of SRAM elements by one array for an (M x K) @ (K x N) GEMM, no reuse across folds.
+
+        os: reads  = M*K*ceil(N/cols) + K*N*ceil(M/rows)    writes = M*N
+        ws: reads  = K*N + M*K*ceil(N/cols)                  writes = M*N*ceil(K/rows)
+        is: reads  = M*K + K*N*ceil(M/cols)                  writes = M*N*ceil(K/rows)
+
+    The stationary operand is read once; the streamed operand once per fold across it; ws/is
+    write one partial sum per output per K fold (os keeps the sum in the PE).
+    Example: 8x8x8 on 4x4, os: reads 64*2 + 64*2 = 256, writes 64.
+    """
+    if dataflow == "os":
+        return M * K * _ceil_div(N, cols) + K * N * _ceil_div(M, rows), M * N
+    if dataflow == "ws":
+        return K * N + M * K * _ceil_div(N, cols), M * N * _ceil_div(K, rows)
+    if dataflow == "is":
+        return M * K + K * N * _ceil_div(M, cols), M * N * _ceil_div(K, rows)
+    raise ValueError(f"dataflow must be one of {DATAFLOWS}, got {dataflow!r}")
+
+
 @dataclass(frozen=True)
 class GemmSplit:
     """How a GEMM is spread over the arrays of a chiplet, and what it costs."""
@@ -71,6 +91,13 @@ class GemmSplit:
     cycles: int
     seconds: float
     utilization: float
+    sram_bytes_per_tile: int
+    sram_seconds: float
+
+    @property
+    def bound_seconds(self) -> float:
+        """``max(seconds, sram_seconds)``: compute time unless the tile SRAM cannot feed the arrays."""
+        return max(self.seconds, self.sram_seconds)
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +118,7 @@ def _best_split(M: int, K: int, N: int, tiles: int, arrays_per_tile: int, rows: 
     return cycles, pm, pn, pk
 
 
-def chiplet_gemm(M: int, K: int, N: int, chip: Chiplet, clock_ghz: float) -> GemmSplit:
+def chiplet_gemm(M: int, K: int, N: int, chip: Chiplet, clock_ghz: float, bytes_per_element: int = 2) -> GemmSplit:
     """Split an (M x K) @ (K x N) GEMM over the ``tiles * arrays_per_tile`` arrays of a chiplet.
 
     The output is cut into ``pm x pn`` blocks, one per array slot; inside a tile the ``pk`` arrays
@@ -102,12 +129,24 @@ def chiplet_gemm(M: int, K: int, N: int, chip: Chiplet, clock_ghz: float) -> Gem
         cycles      = sa_gemm_cycles(ceil(M/pm), ceil(K/pk), ceil(N/pn), rows, cols, df) + adder
         seconds     = cycles / (clock_ghz * 1e9)
         utilization = M*K*N / (tiles * arrays_per_tile * rows * cols * cycles)   (<= 1)
+
+    SRAM side (reported, not folded into ``seconds``): the busiest tile hosts
+    ``a = min(arrays_per_tile, arrays_used)`` arrays, each moving ``sa_gemm_sram_elements`` of its
+    sub-GEMM::
+
+        sram_bytes_per_tile = a * (reads + writes) * bytes_per_element
+        sram_seconds        = sram_bytes_per_tile / (sram_gbps_per_tile * 1e9)
     """
     kind = chip.kind
     cycles, pm, pn, pk = _best_split(M, K, N, kind.tiles, kind.arrays_per_tile, kind.array_rows,
                                      kind.array_cols, kind.dataflow)
     util = M * K * N / (chip.pes * cycles)
-    return GemmSplit(pm, pn, pk, pm * pn * pk, cycles, cycles / (clock_ghz * 1e9), util)
+    used = pm * pn * pk
+    reads, writes = sa_gemm_sram_elements(_ceil_div(M, pm), _ceil_div(K, pk), _ceil_div(N, pn), kind.array_rows,
+                                          kind.array_cols, kind.dataflow)
+    tile_bytes = min(kind.arrays_per_tile, used) * (reads + writes) * bytes_per_element
+    return GemmSplit(pm, pn, pk, used, cycles, cycles / (clock_ghz * 1e9), util, tile_bytes,
+                     tile_bytes / (chip.sram_gbps_per_tile * GBPS_BYTES))
 
 
 def transfer_time(nbytes: float, bandwidth_gbps: float, latency_ns: float) -> float:

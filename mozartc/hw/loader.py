@@ -215,15 +215,19 @@ def _resolve(spec: TargetSpec, source: Path | None) -> Target:
     topo = spec.topology
     overrides = {ov.chiplet: ov.kind for ov in spec.chiplet_overrides}
     per_group = topo.expert_chiplets // topo.groups
+
+    def sram(kind: str) -> float:
+        return sram_bandwidth_gbps_per_tile(spec.chiplet_kinds[kind], spec.links)
+
     chiplets: list[Chiplet] = []
     for i in range(topo.attention_chiplets):
         name = f"attention{i}"
         kind = overrides.get(name, topo.attention_kind)
-        chiplets.append(Chiplet(name, "attention", kind, spec.chiplet_kinds[kind], None))
+        chiplets.append(Chiplet(name, "attention", kind, spec.chiplet_kinds[kind], None, sram(kind)))
     for i in range(topo.expert_chiplets):
         name = f"expert{i}"
         kind = overrides.get(name, topo.expert_kind)
-        chiplets.append(Chiplet(name, "expert", kind, spec.chiplet_kinds[kind], i // per_group))
+        chiplets.append(Chiplet(name, "expert", kind, spec.chiplet_kinds[kind], i // per_group, sram(kind)))
     dram = tuple(
         DramStack(f"dram{i}", d.kind, spec.dram_kinds[d.kind].technology, spec.dram_kinds[d.kind].capacity_mb,
                   spec.dram_kinds[d.kind].bandwidth_gbps, spec.dram_kinds[d.kind].latency_ns, d.attached_to)

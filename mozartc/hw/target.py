@@ -44,13 +44,17 @@ def sram_bandwidth_gbps_per_tile(kind: ChipletKindSpec, links: LinkSpec) -> floa
 
 @dataclass(frozen=True)
 class Chiplet:
-    """One compute chiplet; ``group`` is None for attention chiplets."""
+    """One compute chiplet; ``group`` is None for attention chiplets.
+
+    ``sram_gbps_per_tile`` is resolved at load time (explicit, or from the 3D link grid).
+    """
 
     name: str
     role: Role
     kind_name: str
     kind: ChipletKindSpec
     group: int | None
+    sram_gbps_per_tile: float
 
     @property
     def arrays(self) -> int:

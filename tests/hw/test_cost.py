@@ -16,6 +16,7 @@ from mozartc.hw.cost import (
     path_transfer_time,
     sa_gemm_cycles,
     sa_gemm_folds,
+    sa_gemm_sram_elements,
     switch_reduction_time,
     switch_transfer_time,
     transfer_time,
@@ -79,7 +80,7 @@ def test_cycles_monotone_in_m_and_bounded_by_work(M: int, dm: int, K: int, N: in
 def _chip(tiles: int, arrays: int, rows: int, cols: int, df: str = "os") -> Chiplet:
     kind = ChipletKindSpec(tiles=tiles, arrays_per_tile=arrays, array_rows=rows, array_cols=cols, dataflow=df,
                            sram_mb_per_tile=1.0, sram_bandwidth_gbps_per_tile=1.0, d2d_links_per_edge=1)
-    return Chiplet("expert0", "expert", "k", kind, 0)
+    return Chiplet("expert0", "expert", "k", kind, 0, 1.0)
 
 
 def test_chiplet_gemm_hand_case() -> None:
@@ -148,3 +149,21 @@ def test_switch_reduction_off(wafer: Target) -> None:
     no_reduce = Target(**{**wafer.__dict__, "switch": spec})
     with pytest.raises(TargetError, match="no in-network reduction"):
         switch_reduction_time(1.0, 2, no_reduce)
+
+
+def test_sram_elements_hand_cases() -> None:
+    # 8x8x8 on 4x4. os: A read ceil(8/4)=2 times (128), B read 2 times (128); C written once (64)
+    assert sa_gemm_sram_elements(8, 8, 8, 4, 4, "os") == (256, 64)
+    # ws: B once (64) + A once per N fold (2 x 64); partial sums per K fold: 64 x 2
+    assert sa_gemm_sram_elements(8, 8, 8, 4, 4, "ws") == (192, 128)
+    # is: A once (64) + B once per M fold (2 x 64); partial sums per K fold: 64 x 2
+    assert sa_gemm_sram_elements(8, 8, 8, 4, 4, "is") == (192, 128)
+
+
+def test_chiplet_gemm_sram_side() -> None:
+    # hand case above: 2 arrays (one tile), each (4x4)@(4x4) os: reads 16 + 16, writes 16 -> 48 elements,
+    # x 2 arrays x 2 B = 192 B at 1 GB/s = 192 ns > 9 ns of compute
+    split = chiplet_gemm(8, 4, 4, _chip(1, 2, 4, 4), clock_ghz=1.0)
+    assert split.sram_bytes_per_tile == 192
+    assert split.sram_seconds == pytest.approx(192e-9)
+    assert split.bound_seconds == pytest.approx(192e-9)
