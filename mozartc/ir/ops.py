@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Op
-from mozartc.ir.types import RoutingType, TensorType, Type
+from mozartc.ir.types import EventType, RoutingType, TensorType, Type
 
 # Attribute kinds: a name and a predicate on the value.
 _KINDS: dict[str, Callable[[Attr], bool]] = {
@@ -57,6 +57,7 @@ class OpSpec:
     optional: dict[str, str] = field(default_factory=dict)
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     check: Check | None = None
+    variadic: bool = False  # operands are any number of dependencies (schedule steps)
 
 
 COST = {"params": "nonneg_int", "param_bytes": "nonneg_int", "flops_per_token": "nonneg_int"}
@@ -159,6 +160,38 @@ def _check_lm_head(op: Op, types: list[Type]) -> list[str]:
     return out
 
 
+def _check_step(op: Op, types: list[Type]) -> list[str]:
+    """Schedule steps depend on events only."""
+    bad = [name for name, t in zip(op.operands, types, strict=True) if not isinstance(t, EventType)]
+    return [f"dependency %{bad[0]} must be an event (a schedule step)"] if bad else []
+
+
+# Schedule steps (the stream-schedule pass): operands are the steps this one waits for.
+_STEP = {"phase": "ident", "mb": "nonneg_int", "layer": "nonneg_int"}
+STEP_PHASES = ("fwd", "bwd", "update")
+SCHEDULE_SPECS = tuple(
+    OpSpec(name, summary, ("deps",), "event", {**_STEP, **extra}, choices={"phase": STEP_PHASES},
+           check=_check_step, variadic=True)
+    for name, summary, extra in (
+        ("load_weights", "Stream a block's weights from DRAM into chiplet SRAM.",
+         {"block": "ident", "bytes": "nonneg_int"}),
+        ("compute", "Run a block's math on its chiplets (attention, experts, dense MLP, shared experts).",
+         {"block": "ident", "flops": "nonneg_int"}),
+        ("dispatch", "All-to-all: send each token's activations to the chiplets of its experts.",
+         {"bytes": "nonneg_int"}),
+        ("combine", "All-to-all back: return expert outputs to the attention chiplet (reduced in switches).",
+         {"bytes": "nonneg_int"}),
+        ("save_act", "Write activations needed by the backward pass to DRAM.", {"bytes": "nonneg_int"}),
+        ("load_act", "Read saved activations back for the backward pass.", {"bytes": "nonneg_int"}),
+        ("load_grads", "Read a block's partial gradients (accumulated over micro-batches) from DRAM.",
+         {"block": "ident", "bytes": "nonneg_int"}),
+        ("store_grads", "Write a block's partial gradients to DRAM.", {"block": "ident", "bytes": "nonneg_int"}),
+        ("update", "Optimizer step of a block on its chiplets.", {"block": "ident", "flops": "nonneg_int"}),
+        ("store_weights", "Write updated weights (and optimizer state) back to DRAM.",
+         {"block": "ident", "bytes": "nonneg_int"}),
+    )
+)
+
 _FFN = {"dim": "pos_int", "ffn_dim": "pos_int", "act": "ident", **COST}
 
 OP_SPECS: dict[str, OpSpec] = {
@@ -178,7 +211,10 @@ OP_SPECS: dict[str, OpSpec] = {
                {"norm_topk_prob": "bool"}, check=_check_router),
         OpSpec("experts", "Routed SwiGLU experts applied to each token's top_k choices.", ("x", "routing"),
                "tensor", {"experts": "pos_int", "top_k": "pos_int", "expert_params": "nonneg_int", **_FFN},
-               {"clusters": "int_matrix"}, {"act": ACTIVATIONS}, check=_check_experts),
+               {"clusters": "int_matrix", "C_T": "float", "expert_load": "int_list", "cluster_tokens": "int_list",
+                "trace_tokens": "pos_int", "chiplets": "int_list", "group_load": "int_list",
+                "a2a_dedup": "bool", "dispatch_bytes": "int_list", "uplink_bytes": "int_list"},
+               {"act": ACTIVATIONS}, check=_check_experts),
         OpSpec("shared_experts", "Always-active shared experts (fused into one FFN).", ("x",), "tensor",
                {"experts": "pos_int", **_FFN}, choices={"act": ACTIVATIONS}, check=_same_as_input),
         OpSpec("mlp", "Dense FFN of a non-MoE layer.", ("x",), "tensor", dict(_FFN),
@@ -188,11 +224,12 @@ OP_SPECS: dict[str, OpSpec] = {
         OpSpec("lm_head", "Output projection to vocabulary logits.", ("x",), "tensor",
                {"vocab": "pos_int", "dim": "pos_int", "tied": "bool", **COST}, check=_check_lm_head),
         OpSpec("output", "Marks the module's result.", ("x",), "none"),
+        *SCHEDULE_SPECS,
     )
 }
 
 # Region kinds and whether they take an index.
-REGION_KINDS: dict[str, bool] = {"layer": True}
+REGION_KINDS: dict[str, bool] = {"layer": True, "schedule": False}
 
 # Module attributes every module has.
 MODULE_ATTRS: dict[str, str] = {"dtype": "ident", "seq_len": "pos_int", "micro_batch": "pos_int"}

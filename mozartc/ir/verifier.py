@@ -88,7 +88,7 @@ class _Verifier:
             raise _Failure(op, f"unknown op '{op.name}'{_suggest(op.name, list(OP_SPECS))}; "
                                f"expected one of: {', '.join(sorted(OP_SPECS))}")
         label = op.label()
-        if len(op.operands) != len(spec.operands):
+        if not spec.variadic and len(op.operands) != len(spec.operands):
             raise _Failure(op, f"{label}: expects {len(spec.operands)} operand(s) "
                                f"({', '.join(spec.operands) or 'none'}), got {len(op.operands)}")
         types: list[Type] = []

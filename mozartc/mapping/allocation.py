@@ -63,10 +63,11 @@ def allocate_round_robin(loads: list[int], groups: int) -> GroupAllocation:
     return _result([j // per for j in range(len(loads))], loads, groups, False, "round-robin")
 
 
-def allocate_bip(loads: list[int], groups: int, time_limit_s: float = 10.0) -> GroupAllocation:
-    """Solve the paper's allocation program exactly with CP-SAT (deterministic: one worker, fixed seed).
+def allocate_bip(loads: list[int], groups: int, time_limit: float = 10.0) -> GroupAllocation:
+    """Solve the paper's allocation program with CP-SAT (one worker, fixed seed: deterministic).
 
-    Warm-started from the greedy longest-processing-time assignment; when the time limit stops the
+    ``time_limit`` is CP-SAT *deterministic* time (about seconds of work, but reproducible, unlike
+    wall time). Warm-started from the longest-processing-time assignment; when the limit stops the
     search before optimality is proven, the best assignment found is returned with ``optimal=False``.
     """
     from ortools.sat.python import cp_model
@@ -88,8 +89,14 @@ def allocate_bip(loads: list[int], groups: int, time_limit_s: float = 10.0) -> G
         model.add(d >= scaled)
         model.add(d >= -scaled)
         deviation.append(d)
-    # symmetry: groups are interchangeable, so cluster 0 goes to group 0
-    model.add(x[0][0] == 1)
+    # symmetry: groups are interchangeable; label them by their lowest cluster, so cluster j can
+    # only be in groups 0..j, and group i (i > 0) holds a cluster only if group i-1 holds a lower one
+    for i in range(groups):
+        for j in range(min(i, n)):
+            model.add(x[i][j] == 0)
+    for i in range(1, groups):
+        for j in range(n):
+            model.add(sum(x[i - 1][jj] for jj in range(j)) >= 1).only_enforce_if(x[i][j])
     model.minimize(sum(deviation))
     hint = _lpt(loads, groups, per)
     for j, g in enumerate(hint):
@@ -98,10 +105,10 @@ def allocate_bip(loads: list[int], groups: int, time_limit_s: float = 10.0) -> G
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.max_deterministic_time = time_limit
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise PassError(f"allocation program found no assignment within {time_limit_s} s")
+        raise PassError(f"allocation program found no assignment within deterministic time {time_limit}")
     assign = [next(i for i in range(groups) if solver.value(x[i][j])) for j in range(n)]
     return _result(assign, loads, groups, status == cp_model.OPTIMAL, "bip")
 
@@ -116,6 +123,8 @@ def _lpt(loads: list[int], groups: int, per: int) -> list[int]:
         assign[j] = g
         group_load[g] += loads[j]
         room[g] -= 1
-    # relabel so that cluster 0's group is group 0 (matches the solver's symmetry constraint)
-    first = assign[0]
-    return [0 if g == first else (first if g == 0 else g) for g in assign]
+    # relabel groups by their lowest cluster (matches the solver's symmetry constraints)
+    order: dict[int, int] = {}
+    for g in assign:
+        order.setdefault(g, len(order))
+    return [order[g] for g in assign]

@@ -6,7 +6,10 @@ the pass draws a synthetic trace for the module's shape (:mod:`mozartc.traces.sy
 onto the module's MoE layers by layer index (``layer_ids``), or in order when the trace has exactly
 one layer per MoE layer. The number of clusters is ``clusters``, or the target's expert chiplets
 (16 without a target). Each ``experts`` op gets ``clusters = [[expert ids], ...]`` (sorted, ordered
-by lowest expert) and ``C_T`` (its layer's value on the trace); the module gets
+by lowest expert), ``C_T`` (its layer's value on the trace), ``expert_load`` (token-expert pairs per
+expert in the trace: the unnormalised workload vector V), ``cluster_tokens`` (tokens with at least
+one selected expert in each cluster: the copies a deduplicated dispatch sends there; their sum is
+``C_T x trace_tokens``) and ``trace_tokens``; the module gets
 ``clustering = {method, clusters, C_T, trace, shared_experts}`` where ``C_T`` is the mean over
 layers and ``shared_experts`` the placement policy of always-active experts (attention chiplet).
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
+
+import numpy as np
 
 from mozartc.errors import PassError, TraceError
 from mozartc.ir.attrs import Attr, Ident
@@ -49,10 +54,15 @@ class ExpertCluster(Pass):
         trace, label = self._trace(layers, ctx)
         result = cluster_trace(trace, num_clusters, self.method,
                                ClusterOptions(time_limit=self.time_limit, seed=ctx.seed))
-        for (_, op), clusters, value in zip(layers, result.clusters(), result.per_layer_c_t, strict=True):
+        for position, ((_, op), clusters, value) in enumerate(
+                zip(layers, result.clusters(), result.per_layer_c_t, strict=True)):
             value_list: list[Attr] = [list[Attr](c) for c in clusters]
             op.attrs["clusters"] = value_list
             op.attrs["C_T"] = round(value, 6)
+            load, per_cluster = layer_traffic_counts(trace.layer(position), clusters, trace.num_experts)
+            op.attrs["expert_load"] = list[Attr](load)
+            op.attrs["cluster_tokens"] = list[Attr](per_cluster)
+            op.attrs["trace_tokens"] = int(trace.topk.shape[1])
         module.attrs["clustering"] = {
             "method": Ident(self.method), "clusters": num_clusters, "C_T": round(result.c_t, 6),
             "trace": label, "shared_experts": Ident(SHARED_EXPERT_POLICY),
@@ -86,6 +96,20 @@ class ExpertCluster(Pass):
         return RoutingTrace(topk=trace.topk[pick], num_experts=experts, top_k=top_k, model=trace.model,
                             source=trace.source, layer_ids=ids, num_shared_experts=trace.num_shared_experts,
                             where=where), where
+
+
+def layer_traffic_counts(topk: np.ndarray, clusters: list[list[int]], num_experts: int) -> tuple[list[int], list[int]]:
+    """Per expert, token-expert pairs (``V`` unnormalised); per cluster, tokens that select any of its experts.
+
+    ``sum(per_cluster) / tokens`` is the layer's C_T for this clustering (PAPER.md section 3).
+    """
+    load = np.bincount(topk.ravel(), minlength=num_experts)
+    cluster_of = np.empty(num_experts, dtype=np.int64)
+    for c, members in enumerate(clusters):
+        cluster_of[members] = c
+    hit = np.zeros((topk.shape[0], len(clusters)), dtype=bool)
+    hit[np.arange(topk.shape[0])[:, None], cluster_of[topk]] = True
+    return [int(x) for x in load], [int(x) for x in hit.sum(axis=0)]
 
 
 def _experts_ops(module: Module) -> list[tuple[int, Op]]:

@@ -27,6 +27,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "verify": "mozartc.passes.verify_pass:VerifyPass",
     "summarize": "mozartc.passes.summarize:Summarize",
     "expert-cluster": "mozartc.passes.expert_cluster:ExpertCluster",
+    "allocate": "mozartc.passes.allocate:Allocate",
 }
 
 
