@@ -36,7 +36,7 @@ class Allocate(Pass):
         "help": "CP-SAT deterministic time per layer (reproducible; ~0.1 s of wall time)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
-        groups, per_group = _target_groups(ctx)
+        groups, per_group = target_groups(ctx)
         imbalances: list[float] = []
         proven = 0
         for op in module.ops_named("experts"):
@@ -87,7 +87,7 @@ def _cluster_loads(op: Op) -> tuple[list[list[int]], list[int]]:
     return members, [sum(values[e] for e in c) for c in members]
 
 
-def _target_groups(ctx: PassContext) -> tuple[int, int]:
+def target_groups(ctx: PassContext) -> tuple[int, int]:
     """(groups, expert chiplets per group) of the target; the paper's 4 x 4 without one."""
     target = ctx.target
     if target is None:

@@ -28,6 +28,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "summarize": "mozartc.passes.summarize:Summarize",
     "expert-cluster": "mozartc.passes.expert_cluster:ExpertCluster",
     "allocate": "mozartc.passes.allocate:Allocate",
+    "a2a-dedup": "mozartc.passes.a2a_dedup:A2ADedup",
 }
 
 
