@@ -66,7 +66,7 @@ def verify_stream(stream: Stream, target: Target | None = None, source: SourceMa
     reduces = target is not None and target.switch.reduction and target.switch.reduction_gbps is not None
     for index, instr in enumerate(stream.instrs):
         _check_shape(index, instr, rep)
-        _check_deps(index, instr, rep)
+        _check_deps(index, instr, len(stream.instrs), rep)
         if roles is not None:
             _check_resources(index, instr, roles, rep)
             if instr.op == "reduce" and not reduces:
@@ -98,11 +98,12 @@ def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:
             raise rep.fail(index, f"'{name}' must not be negative, got {value}", name)
 
 
-def _check_deps(index: int, instr: Instr, rep: _Reporter) -> None:
+def _check_deps(index: int, instr: Instr, count: int, rep: _Reporter) -> None:
     seen: set[int] = set()
     for pos, dep in enumerate(instr.deps):
         if not 0 <= dep < index:
-            what = "itself" if dep == index else ("a later instruction" if dep > index else "nothing")
+            what = ("this instruction itself" if dep == index else "a later instruction" if dep < count
+                    else f"not an instruction (the stream has {count})")
             raise rep.fail(index, f"cycle or missing dependency: %{dep} is {what}; "
                                   f"dependencies must name earlier instructions", dep=pos)
         if dep in seen:

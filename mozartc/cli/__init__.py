@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cluster",
     "profile",
     "target",
+    "backends",
+    "run",
 )
 
 

@@ -182,12 +182,18 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
+def format_seconds(seconds: float) -> str:
+    """``12.35 ms``, ``3.2 us``: four significant digits in the largest unit below the value."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.4g} {unit}"
+    return "0 s" if seconds == 0 else f"{seconds / 1e-9:.4g} ns"
+
+
 def format_summary(report: dict[str, Any]) -> str:
     """A few human lines: step time, breakdown, bound and the busiest resources."""
     step = report["step_time_s"]
-
-    def ms(seconds: float) -> str:
-        return f"{seconds * 1e3:.4f} ms"
+    ms = format_seconds
 
     lines = [f"{report['stream']} on {report['target']}: {report['instructions']} instructions, "
              f"step time {ms(step)}"]
