@@ -21,12 +21,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_KEYWORDS = frozenset({"true", "false", "module", "attributes", "tensor", "routing", "event"})
 
 
 class Ident(str):
-    """A bare identifier attribute (an enum-like word such as ``swiglu`` or ``f16``)."""
+    """A bare identifier attribute (an enum-like word such as ``swiglu``, ``f16`` or ``load-desc``)."""
 
     __slots__ = ()
+
+    def __new__(cls, value: str) -> Ident:
+        if not _IDENT.fullmatch(value) or value in _KEYWORDS:
+            raise ValueError(f"not a bare identifier: {value!r} (use a string attribute)")
+        return super().__new__(cls, value)
 
     def __repr__(self) -> str:
         return f"Ident({str.__repr__(self)})"

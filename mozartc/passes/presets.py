@@ -11,6 +11,16 @@ from mozartc.passes.pipeline import parse_pipeline
 # mapping passes; "capture" keeps the captured IR as it is (after a verify).
 PIPELINE_PRESETS: dict[str, str] = {
     "capture": "verify",
+    # the paper's ablation ladder (PAPER.md section 9); every rung keeps the routing statistics so
+    # expert compute per chiplet follows the trace
+    "baseline": "expert-cluster{method=contiguous},allocate{method=round-robin},"
+                "stream-schedule{overlap=false,order=index}",
+    "mozart-a": "expert-cluster{method=contiguous},allocate{method=round-robin},"
+                "stream-schedule{overlap=true,order=load-desc}",
+    "mozart-b": "expert-cluster{method=contiguous},allocate{method=round-robin},a2a-dedup,"
+                "stream-schedule{overlap=true,order=load-desc}",
+    "mozart-c": "expert-cluster{method=cpsat},allocate{method=bip},a2a-dedup,"
+                "stream-schedule{overlap=true,order=load-desc}",
 }
 
 DEFAULT_PIPELINE = "capture"

@@ -29,6 +29,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "expert-cluster": "mozartc.passes.expert_cluster:ExpertCluster",
     "allocate": "mozartc.passes.allocate:Allocate",
     "a2a-dedup": "mozartc.passes.a2a_dedup:A2ADedup",
+    "stream-schedule": "mozartc.passes.stream_schedule:StreamSchedule",
 }
 
 

@@ -1,0 +1,144 @@
+"""Per-block costs of one micro-batch, read off a mapped module: the numbers the schedule carries.
+
+A block is one transformer layer, plus the LM head as a last block. With ``T = micro_batch x
+seq_len`` tokens, ``D`` hidden size and ``b`` bytes per element:
+
+- attention part (attention chiplet): weights = ``param_bytes`` of the layer's norms, attention,
+  router and shared experts; forward FLOPs = ``T x sum(flops_per_token)`` of those ops and the adds;
+- expert part (expert chiplets): routed experts (placed by ``allocate``), or a dense FFN / the LM
+  head split evenly over every expert chiplet (tensor parallel); forward FLOPs = ``T x
+  flops_per_token``;
+- dispatch / combine bytes: for experts, the deduplicated (``a2a_dedup``) or per-expert copies of
+  :mod:`mozartc.mapping.traffic` times ``D x b``; for a split dense FFN every chiplet gets the whole
+  input and returns a partial sum (``chiplets x T x D x b`` each way); for the LM head the combine
+  returns two softmax statistics per token and chiplet;
+- backward FLOPs = 2 x forward (plus 1 x forward with recomputation); saved activations =
+  ``act_tensors x T x D x b`` per layer (``1 x`` with recomputation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mozartc.errors import PassError
+from mozartc.hw.target import MB_BYTES
+from mozartc.ir.core import Module, Op, Region
+from mozartc.ir.types import DTYPE_BYTES
+from mozartc.mapping.traffic import dispatch_copies
+
+ATTENTION_SIDE = ("rmsnorm", "attention", "router", "shared_experts", "add")
+
+
+@dataclass(frozen=True)
+class BlockCosts:
+    """Totals of one block for one micro-batch (bytes and FLOPs)."""
+
+    layer: int
+    tokens: int
+    attn_bytes: int
+    attn_flops: int
+    attn_flops_bwd: int
+    expert_block: str  # "experts" | "dense" | "head" | ""
+    expert_bytes: int
+    expert_flops: int
+    expert_flops_bwd: int
+    dispatch_bytes: int
+    combine_bytes: int
+    save_bytes: int
+
+
+def _int(op: Op, key: str) -> int:
+    value = op.attrs.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _expert_chiplets(target: Any) -> int:
+    return len(target.expert_chiplets) if target is not None else 16
+
+
+def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool) -> list[BlockCosts]:
+    """The schedule's blocks in forward order, with their per-micro-batch costs (module docstring)."""
+    seq_len, micro_batch = module.attrs.get("seq_len"), module.attrs.get("micro_batch")
+    assert isinstance(seq_len, int) and isinstance(micro_batch, int)
+    tokens = seq_len * micro_batch
+    element = DTYPE_BYTES[str(module.attrs["dtype"])]
+    chiplets = _expert_chiplets(target)
+    bwd = 3 if recompute else 2
+    blocks: list[BlockCosts] = []
+    for region in module.layers():
+        layer = region.index if region.index is not None else len(blocks)
+        ops = list(region.ops())
+        side = [op for op in ops if op.name in ATTENTION_SIDE]
+        attn_flops = tokens * sum(_int(op, "flops_per_token") for op in side)
+        attn_bytes = sum(_int(op, "param_bytes") for op in side)
+        dim = next((_int(op, "dim") for op in ops if _int(op, "dim")), 0)
+        act = tokens * dim * element
+        experts = next((op for op in ops if op.name == "experts"), None)
+        mlp = next((op for op in ops if op.name == "mlp"), None)
+        kind, e_bytes, e_flops, disp, comb = "", 0, 0, 0, 0
+        if experts is not None:
+            kind, e_bytes = "experts", _int(experts, "param_bytes")
+            e_flops = tokens * _int(experts, "flops_per_token")
+            copies = sum(dispatch_copies(experts, tokens, dedup=experts.attrs.get("a2a_dedup") is True))
+            disp = comb = copies * dim * element
+        elif mlp is not None:
+            kind, e_bytes = "dense", _int(mlp, "param_bytes")
+            e_flops = tokens * _int(mlp, "flops_per_token")
+            disp = comb = chiplets * act
+        saved = act if recompute else act_tensors * act
+        blocks.append(BlockCosts(layer, tokens, attn_bytes, attn_flops, bwd * attn_flops, kind, e_bytes, e_flops,
+                                 bwd * e_flops, disp, comb, saved))
+    blocks.append(_head_block(module, tokens, element, chiplets, len(blocks), bwd))
+    check_sram(module, blocks, target)
+    return blocks
+
+
+def _head_block(module: Module, tokens: int, element: int, chiplets: int, layer: int, bwd: int) -> BlockCosts:
+    """Final norm (attention chiplet) and LM head (split over the expert chiplets)."""
+    tail = [item for item in module.body if isinstance(item, Op)]
+    norms = [op for op in tail if op.name == "rmsnorm"]
+    head = next((op for op in tail if op.name == "lm_head"), None)
+    dim = _int(head, "dim") if head is not None else 0
+    h_bytes = _int(head, "param_bytes") if head is not None else 0
+    h_flops = tokens * _int(head, "flops_per_token") if head is not None else 0
+    n_flops = tokens * sum(_int(op, "flops_per_token") for op in norms)
+    act = tokens * dim * element
+    return BlockCosts(layer, tokens, sum(_int(op, "param_bytes") for op in norms), n_flops, bwd * n_flops,
+                      "head" if h_bytes else "", h_bytes, h_flops, bwd * h_flops, chiplets * act,
+                      chiplets * tokens * 2 * element, act)
+
+
+def check_sram(module: Module, blocks: list[BlockCosts], target: Any) -> None:
+    """Every block's weights (double-buffered) plus its gradients must fit each chiplet's SRAM.
+
+    Expert chiplet need = ``2 x weights + weights`` of its share (its cluster, or ``1/chiplets`` of a
+    split dense FFN / head); attention chiplet need = ``3 x`` its block weights.
+    """
+    if target is None:
+        return
+    per_cluster = _largest_cluster_bytes(module)
+    expert_sram = min(c.sram_mb for c in target.expert_chiplets) * MB_BYTES
+    attn_sram = min(c.sram_mb for c in target.attention_chiplets) * MB_BYTES
+    chiplets = len(target.expert_chiplets)
+    for b in blocks:
+        share = per_cluster.get(b.layer, 0) if b.expert_block == "experts" else -(-b.expert_bytes // chiplets)
+        for unit, weights, sram in (("expert", share, expert_sram), ("attention", b.attn_bytes, attn_sram)):
+            if 3 * weights > sram:
+                raise PassError(
+                    f"block {b.layer} ({b.expert_block or 'attention'}) needs {3 * weights / 1e6:.1f} MB of SRAM on "
+                    f"each {unit} chiplet (2 weight buffers of {weights / 1e6:.1f} MB + gradients) but the chiplet has "
+                    f"{sram / 1e6:.1f} MB", where=f"target {target.name}")
+
+
+def _largest_cluster_bytes(module: Module) -> dict[int, int]:
+    out: dict[int, int] = {}
+    element = DTYPE_BYTES[str(module.attrs["dtype"])]
+    for region in module.layers():
+        assert isinstance(region, Region)
+        for op in region.ops():
+            clusters = op.attrs.get("clusters")
+            if op.name == "experts" and isinstance(clusters, list) and region.index is not None:
+                size = max(len(c) for c in clusters if isinstance(c, list))
+                out[region.index] = size * _int(op, "expert_params") * element
+    return out

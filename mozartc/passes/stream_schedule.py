@@ -1,0 +1,220 @@
+"""``stream-schedule``: the weight-streaming, micro-batched training step (PAPER.md section 6).
+
+Appends a ``schedule`` region to the module: one event op per step, whose operands are the steps it
+waits for. For every micro-batch ``m`` and block (one transformer layer, then the LM head):
+
+- forward: load the block's weights; attention (with router, norms, shared experts) on the attention
+  chiplet; for MoE layers dispatch tokens, run the experts on their chiplets, combine; for dense FFNs
+  and the LM head send activations to the expert chiplets, which split the weights; save activations;
+- backward, layers in reverse: reload weights (see ``reload``), restore (or recompute) activations,
+  gradient all-to-all, 2x the forward FLOPs; gradients accumulate over micro-batches; after the last
+  micro-batch the optimizer updates the block on its chiplets and writes weights (and state) back.
+
+Modelling choices the paper leaves open are options (see ``docs/schedule.md``):
+
+- ``reload=per-micro-batch`` (default; the paper's "the next micro-batch's weights load while the
+  current one runs") streams every block's weights for every micro-batch and keeps partial gradients
+  in DRAM between micro-batches; ``per-step`` runs all micro-batches through a block per load.
+- ``overlap=on``: steps wait only for their data and for a free weight buffer (double buffering), so
+  the next block's loads overlap this block's compute and activation saves overlap everything;
+  ``off``: every step waits for the previous one.
+- ``order=load-desc``: inside a group, the heaviest cluster's weights load first and experts run in
+  that order; ``index`` keeps chiplet order.
+- ``recompute``: save only each layer's input and recompute the forward in backward.
+- The optimizer is the module's ``optimizer`` attribute (``mozartc compile --optimizer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from mozartc.errors import PassError
+from mozartc.hw.capacity import OPTIMIZERS
+from mozartc.ir.attrs import Attr, Ident
+from mozartc.ir.core import Module, Op, Region, Value
+from mozartc.ir.types import DTYPE_BYTES, EventType
+from mozartc.mapping.blocks import BlockCosts, block_costs
+from mozartc.passes.base import Pass, PassContext
+
+#: optimizer update FLOPs per parameter (elementwise work of one step; counted from the update rule):
+#: sgd w -= lr*g (2); momentum v = mu*v + g, w -= lr*v (4); adam m, v, bias corrections, rsqrt, update (12);
+#: adam-mixed adds the fp32 master copy and the cast back (14)
+UPDATE_FLOPS_PER_PARAM: dict[str, int] = {"sgd": 2, "momentum": 4, "adam": 12, "adam-mixed": 14}
+
+
+@dataclass(frozen=True)
+class StreamSchedule(Pass):
+    """Build the training-step schedule of the mapped module."""
+
+    name: ClassVar[str] = "stream-schedule"
+    summary: ClassVar[str] = "weight-streaming, micro-batched forward/backward/update schedule"
+    needs_target: ClassVar[bool] = True
+
+    overlap: bool = field(default=True, metadata={"help": "overlap loads, saves and all-to-all with compute"})
+    order: Literal["load-desc", "index"] = field(default="load-desc", metadata={
+        "help": "expert weight-load and run order inside a group"})
+    micro_batches: int = field(default=0, metadata={"help": "micro-batches per step (0: compile --micro-batches)"})
+    reload: Literal["per-micro-batch", "per-step"] = field(default="per-micro-batch", metadata={
+        "help": "stream weights for every micro-batch, or once per step and phase"})
+    recompute: bool = field(default=False, metadata={"help": "recompute activations in backward"})
+    act_tensors: int = field(default=4, metadata={
+        "help": "hidden-size activation tensors saved per layer for backward (without recompute)"})
+
+    def run(self, module: Module, ctx: PassContext) -> Module:
+        if any(r.kind == "schedule" for r in module.body if isinstance(r, Region)):
+            raise PassError("module already has a schedule (run stream-schedule once)")
+        micro_batches = self.micro_batches or ctx.micro_batches
+        if micro_batches <= 0:
+            raise PassError(f"micro-batches must be positive, got {micro_batches}")
+        optimizer = str(module.attrs.get("optimizer", "sgd"))
+        if optimizer not in OPTIMIZERS:
+            raise PassError(f"unknown optimizer '{optimizer}' in the module attributes")
+        blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute)
+        builder = _Builder(self, micro_batches, optimizer, DTYPE_BYTES[str(module.attrs["dtype"])])
+        builder.build(blocks)
+        attrs: dict[str, Attr] = {
+            "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
+            "reload": Ident(self.reload), "recompute": self.recompute, "optimizer": Ident(optimizer),
+            "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
+        }
+        module.body.append(Region("schedule", None, attrs, list(builder.ops)))
+        return module
+
+
+class _Builder:
+    """Emits steps in program order and wires their dependencies."""
+
+    def __init__(self, options: StreamSchedule, micro_batches: int, optimizer: str, element: int) -> None:
+        self.o = options
+        self.mbs = micro_batches
+        self.optimizer = optimizer
+        self.element = element
+        self.ops: list[Op] = []
+        # unit -> compute steps that hold its weight buffers, oldest first (double buffering)
+        self.holders: dict[str, list[str]] = {}
+        self.saved: dict[tuple[int, int], str] = {}
+        self.grads: dict[tuple[str, int], str] = {}
+
+    def step(self, kind: str, name: str, deps: list[str | None], attrs: dict[str, Attr]) -> str:
+        wanted = [d for d in deps if d is not None]
+        if not self.o.overlap and self.ops:
+            previous = self.ops[-1].result_name
+            if previous is not None:
+                wanted.append(previous)
+        unique = list(dict.fromkeys(wanted))
+        self.ops.append(Op(kind, unique, attrs, Value(name, EventType())))
+        return name
+
+    def load(self, unit: str, prefix: str, block: str, nbytes: int, where: dict[str, Attr]) -> str:
+        """Load weights into ``unit``'s SRAM once one of its two buffers is free."""
+        held = self.holders.get(unit, [])
+        if self.o.overlap:
+            free_after = held[-2] if len(held) >= 2 else None  # the buffer of the block before last
+        else:
+            free_after = held[-1] if held else None
+        return self.step("load_weights", f"{prefix}.load_{block}", [free_after],
+                         {**where, "block": Ident(block), "bytes": nbytes})
+
+    def hold(self, unit: str, compute: str) -> None:
+        self.holders.setdefault(unit, []).append(compute)
+
+    def order(self, blocks: list[BlockCosts]) -> list[tuple[str, int, BlockCosts]]:
+        """(phase, micro-batch, block) in execution order."""
+        seq: list[tuple[str, int, BlockCosts]] = []
+        if self.o.reload == "per-micro-batch":
+            for m in range(self.mbs):
+                seq += [("fwd", m, b) for b in blocks]
+                seq += [("bwd", m, b) for b in reversed(blocks)]
+        else:
+            seq += [("fwd", m, b) for b in blocks for m in range(self.mbs)]
+            seq += [("bwd", m, b) for b in reversed(blocks) for m in range(self.mbs)]
+        return seq
+
+    def build(self, blocks: list[BlockCosts]) -> None:
+        out: dict[tuple[str, int], str | None] = {}
+        seq = self.order(blocks)
+        for index, (phase, m, b) in enumerate(seq):
+            first_of_block = index == 0 or seq[index - 1][2] is not b or seq[index - 1][0] != phase
+            loads = self.o.reload == "per-micro-batch" or first_of_block
+            if phase == "fwd":
+                out[("fwd", m)] = self.forward(m, b, out.get(("fwd", m)), loads)
+            else:
+                out[("bwd", m)] = self.backward(m, b, out.get(("bwd", m)), loads)
+
+    def forward(self, m: int, b: BlockCosts, prev: str | None, loads: bool) -> str:
+        p = f"fwd.m{m}.l{b.layer}"
+        where: dict[str, Attr] = {"phase": Ident("fwd"), "mb": m, "layer": b.layer}
+        load_a = self.load("attention", p, "attention", b.attn_bytes, where) if loads and b.attn_bytes else None
+        load_e = self.load("experts", p, b.expert_block, b.expert_bytes, where) if loads and b.expert_bytes else None
+        result = prev
+        if b.attn_flops or b.attn_bytes:
+            result = self.step("compute", f"{p}.attention", [load_a, prev],
+                               {**where, "block": Ident("attention"), "flops": b.attn_flops})
+            self.hold("attention", result)
+        if b.expert_bytes:
+            send = self.step("dispatch", f"{p}.dispatch", [result], {**where, "bytes": b.dispatch_bytes})
+            work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e],
+                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops})
+            self.hold("experts", work)
+            result = self.step("combine", f"{p}.combine", [work], {**where, "bytes": b.combine_bytes})
+        if b.save_bytes:
+            self.saved[(m, b.layer)] = self.step("save_act", f"{p}.save_act", [result],
+                                                 {**where, "bytes": b.save_bytes})
+        return result or ""
+
+    def backward(self, m: int, b: BlockCosts, prev: str | None, loads: bool) -> str:
+        p = f"bwd.m{m}.l{b.layer}"
+        where: dict[str, Attr] = {"phase": Ident("bwd"), "mb": m, "layer": b.layer}
+        last = m == self.mbs - 1
+        state = OPTIMIZERS[self.optimizer].state_bytes(self.element)
+        extra = (lambda nbytes: nbytes // self.element * state) if last else (lambda nbytes: 0)
+        load_a = load_e = None
+        if loads and b.attn_bytes:
+            load_a = self.load("attention", p, "attention", b.attn_bytes + extra(b.attn_bytes), where)
+        if loads and b.expert_bytes:
+            load_e = self.load("experts", p, b.expert_block, b.expert_bytes + extra(b.expert_bytes), where)
+        restore = None
+        if (m, b.layer) in self.saved:
+            restore = self.step("load_act", f"{p}.load_act", [self.saved[(m, b.layer)], prev],
+                                {**where, "bytes": b.save_bytes})
+        grad_in = prev
+        computes: list[tuple[str, str, int]] = []
+        if b.expert_bytes:
+            send = self.step("dispatch", f"{p}.dispatch", [grad_in, restore], {**where, "bytes": b.combine_bytes})
+            acc = self.grad_load(p, b.expert_block, b.expert_bytes, m, where)
+            work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e, acc],
+                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops_bwd})
+            self.hold("experts", work)
+            computes.append(("experts", work, b.expert_bytes))
+            grad_in = self.step("combine", f"{p}.combine", [work], {**where, "bytes": b.dispatch_bytes})
+        if b.attn_flops or b.attn_bytes:
+            acc = self.grad_load(p, "attention", b.attn_bytes, m, where)
+            work = self.step("compute", f"{p}.attention", [grad_in, restore, load_a, acc],
+                             {**where, "block": Ident("attention"), "flops": b.attn_flops_bwd})
+            self.hold("attention", work)
+            computes.append(("attention", work, b.attn_bytes))
+            grad_in = work
+        for unit, work, nbytes in computes:
+            block = b.expert_block if unit == "experts" else "attention"
+            if not nbytes:
+                continue
+            if last:
+                upd = self.step("update", f"{p}.update_{block}", [work],
+                                {**where, "phase": Ident("update"), "block": Ident(block),
+                                 "flops": nbytes // self.element * UPDATE_FLOPS_PER_PARAM[self.optimizer]})
+                self.step("store_weights", f"{p}.store_{block}", [upd],
+                          {**where, "phase": Ident("update"), "block": Ident(block), "bytes": nbytes + extra(nbytes)})
+            elif self.o.reload == "per-micro-batch":
+                self.grads[(block, b.layer)] = self.step("store_grads", f"{p}.store_grads_{block}", [work],
+                                                         {**where, "block": Ident(block), "bytes": nbytes})
+        return grad_in or ""
+
+    def grad_load(self, p: str, block: str, nbytes: int, m: int, where: dict[str, Attr]) -> str | None:
+        """Partial gradients of earlier micro-batches come back from DRAM (per-micro-batch reload)."""
+        layer = where["layer"]
+        assert isinstance(layer, int)
+        if self.o.reload != "per-micro-batch" or m == 0 or not nbytes:
+            return None
+        return self.step("load_grads", f"{p}.load_grads_{block}", [self.grads.get((block, layer))],
+                         {**where, "block": Ident(block), "bytes": nbytes})
