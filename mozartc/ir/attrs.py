@@ -23,7 +23,6 @@ import json
 import math
 import re
 
-
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _KEYWORDS = frozenset({"true", "false", "module", "attributes", "tensor", "routing", "event"})
 
