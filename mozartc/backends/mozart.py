@@ -1,0 +1,310 @@
+"""The built-in ``mozart`` backend: lower a scheduled module to the wafer's instruction stream.
+
+Each schedule step becomes instructions on named resources of the target (:mod:`mozartc.backends.isa`):
+
+- ``load_weights`` / ``store_weights`` / grads: per chiplet holding the block, from/to the DRAM of
+  its node (attention chiplet: its stacks, bytes split evenly; expert chiplet: its group's stack);
+  expert chiplets of a group load in the schedule's ``order`` (heaviest cluster first for
+  ``load-desc``), so a group's shared DRAM serves them in that order;
+- ``compute``: GEMMs on the chiplet's arrays. Attention: q/k/v/o projections, scores and values per
+  head, router and shared experts, plus the remaining elementwise FLOPs; experts: per expert on its
+  chiplet, gate and up (T_e x D) @ (D x F) and down (T_e x F) @ (F x D) with ``T_e`` the expert's
+  tokens in the micro-batch (from the trace, rounded up to a multiple of ``TOKEN_QUANTUM``); split
+  dense FFNs and the LM head: a ``1/chiplets`` slice of the weights on every expert chiplet;
+  backward multiplies the GEMM count by the step's FLOPs ratio (2, or 3 with recomputation);
+- ``dispatch`` / ``combine``: one send per expert chiplet to/from the attention chiplet;
+- ``save_act`` / ``load_act``: the attention chiplet to/from its DRAM.
+
+Dependencies are per chiplet where both steps act on it (chiplet c's expert compute waits for
+chiplet c's load and dispatch, not the whole group) and otherwise on every instruction of the step
+they wait for; that is what lets light clusters load while the heaviest computes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from mozartc.backends.base import Backend, BackendOutput
+from mozartc.backends.isa import Instr, Stream
+from mozartc.backends.mzs import print_stream
+from mozartc.errors import BackendError
+from mozartc.hw.target import Target
+from mozartc.ir.core import Module, Op, Region
+from mozartc.ir.types import DTYPE_BYTES
+from mozartc.mapping.blocks import ATTENTION_SIDE
+from mozartc.mapping.traffic import dispatch_copies
+
+#: expert token counts are rounded up to this multiple (GEMM rows pad to the array; keeps the
+#: number of distinct GEMM shapes small so their cost is cached)
+TOKEN_QUANTUM = 16
+
+_STEP_KIND = {"load_weights": "dram_load", "load_act": "dram_load", "load_grads": "dram_load",
+              "store_weights": "dram_save", "save_act": "dram_save", "store_grads": "dram_save",
+              "dispatch": "all_to_all", "combine": "all_to_all", "compute": "compute", "update": "compute"}
+
+
+@dataclass(frozen=True)
+class MozartBackend(Backend):
+    """Instruction stream (``.mzs``) for the Mozart wafer, timed by the executor."""
+
+    name: ClassVar[str] = "mozart"
+    summary: ClassVar[str] = "instruction stream for the Mozart wafer (.mzs), timed by the executor"
+    suffix: ClassVar[str] = ".mzs"
+    produces_stream: ClassVar[bool] = True
+
+    def emit(self, module: Module, target: Target) -> BackendOutput:
+        stream = lower_module(module, target)
+        return BackendOutput(print_stream(stream), self.suffix, stream)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """What the lowering needs of one block: its ops, by name."""
+
+    index: int
+    ops: dict[str, Op]
+
+
+def lower_module(module: Module, target: Target) -> Stream:
+    """The instruction stream of ``module``'s schedule on ``target`` (see the module docstring)."""
+    schedule = next((r for r in module.body if isinstance(r, Region) and r.kind == "schedule"), None)
+    if schedule is None:
+        raise BackendError("the module has no schedule: run a pipeline with stream-schedule "
+                           "(e.g. --pipeline mozart-c) before the mozart backend")
+    lowering = _Lowering(module, target, schedule)
+    for op in schedule.body:
+        if isinstance(op, Op):
+            lowering.step(op)
+    attrs: dict[str, str | int | float | bool] = {
+        "model": str(module.attrs.get("model", module.name)), "target": target.name,
+    }
+    clustering = module.attrs.get("clustering")
+    if isinstance(clustering, dict) and isinstance(clustering.get("C_T"), float | int):
+        attrs["C_T"] = float(clustering["C_T"])  # type: ignore[arg-type]
+    return Stream(module.name, attrs, tuple(lowering.instrs))
+
+
+class _Lowering:
+    def __init__(self, module: Module, target: Target, schedule: Region) -> None:
+        self.module = module
+        self.target = target
+        self.element = DTYPE_BYTES[str(module.attrs["dtype"])]
+        seq_len, micro_batch = module.attrs["seq_len"], module.attrs["micro_batch"]
+        assert isinstance(seq_len, int) and isinstance(micro_batch, int)
+        self.seq_len, self.micro_batch = seq_len, micro_batch
+        self.tokens = seq_len * micro_batch
+        self.order = str(schedule.attrs.get("order", "load-desc"))
+        self.overlap = schedule.attrs.get("overlap", True) is True
+        self.instrs: list[Instr] = []
+        # step name -> unit -> instruction indices; and step name -> all its indices
+        self.by_unit: dict[str, dict[str, list[int]]] = {}
+        self.layers = {r.index: _Layer(r.index, {op.name: op for op in r.ops()})
+                       for r in module.layers() if r.index is not None}
+        self.head = {op.name: op for op in module.body if isinstance(op, Op)}
+        self.root = target.attention_chiplets[0].name
+        self.experts = [c.name for c in target.expert_chiplets]
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def emit(self, step: Op, unit: str, instr: Instr) -> None:
+        deps: list[int] = []
+        for dep in step.operands:
+            units = self.by_unit.get(dep, {})
+            same = units.get(unit) if self.overlap else None
+            deps.extend(same if same else (i for idx in units.values() for i in idx))
+        self.by_unit.setdefault(step.result_name or "", {}).setdefault(unit, []).append(len(self.instrs))
+        self.instrs.append(Instr(**{**instr.__dict__, "deps": tuple(sorted(set(deps)))}))
+
+    def _dram(self, node: str) -> list[str]:
+        stacks = [d.name for d in self.target.dram_of(node)]
+        if not stacks:
+            raise BackendError(f"target {self.target.name} has no DRAM attached to {node}")
+        return stacks
+
+    def _group_node(self, chiplet: str) -> str:
+        group = self.target.chiplet(chiplet).group
+        assert group is not None
+        return self.target.switches[group]
+
+    def transfer(self, step: Op, op: str, kind: str, chiplet: str, nbytes: int, to_dram: bool) -> None:
+        """A DRAM transfer of ``nbytes`` for ``chiplet``, split evenly over the stacks of its node."""
+        node = chiplet if chiplet == self.root else self._group_node(chiplet)
+        stacks = self._dram(node)
+        share = -(-nbytes // len(stacks))
+        for stack in stacks:
+            src, dst = (chiplet, stack) if to_dram else (stack, chiplet)
+            self.emit(step, chiplet, Instr(op, kind, _label(step, chiplet), src=src, dst=dst, bytes=share))
+
+    # ---- steps ----------------------------------------------------------------------------
+    def step(self, step: Op) -> None:
+        kind = _STEP_KIND.get(step.name)
+        if kind is None:
+            raise BackendError(f"{step.label()}: the mozart backend cannot lower schedule op '{step.name}'")
+        block = str(step.attrs.get("block", ""))
+        layer = step.attrs["layer"]
+        assert isinstance(layer, int)
+        if step.name in ("load_weights", "store_weights", "load_grads", "store_grads", "update"):
+            for unit, share in self.shares(layer, block, step.attrs.get("bytes", step.attrs.get("flops", 0))):
+                if step.name == "update":
+                    self.emit(step, unit, Instr("compute", kind, _label(step, unit), unit=unit, flops=share))
+                else:
+                    self.transfer(step, "store" if kind == "dram_save" else "load", kind, unit, share,
+                                  to_dram=kind == "dram_save")
+        elif step.name in ("save_act", "load_act"):
+            nbytes = step.attrs["bytes"]
+            assert isinstance(nbytes, int)
+            op = "store" if step.name == "save_act" else "load"
+            self.transfer(step, op, kind, self.root, nbytes, to_dram=step.name == "save_act")
+        elif step.name in ("dispatch", "combine"):
+            for chiplet, nbytes in self.a2a(layer, step.name):
+                src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
+                self.emit(step, chiplet, Instr("send", kind, _label(step, chiplet), src=src, dst=dst, bytes=nbytes))
+        else:
+            self.compute(step, layer, block)
+
+    def shares(self, layer: int, block: str, total: object) -> list[tuple[str, int]]:
+        """How a block's bytes (or FLOPs) divide over the chiplets holding it, in load order."""
+        assert isinstance(total, int)
+        if block == "attention":
+            return [(self.root, total)]
+        if block == "experts":
+            op = self.layers[layer].ops["experts"]
+            weights = self.cluster_weights(op)
+            whole = sum(w for _, w in weights) or 1
+            return [(chiplet, -(-total * w // whole)) for chiplet, w in weights]
+        return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
+
+    def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
+        """Expert chiplets with their cluster's parameter count, in the schedule's load order."""
+        clusters, chiplets, load = op.attrs["clusters"], op.attrs["chiplets"], op.attrs["expert_load"]
+        per = op.attrs["expert_params"]
+        assert isinstance(clusters, list) and isinstance(chiplets, list) and isinstance(load, list)
+        assert isinstance(per, int)
+        rows = []
+        for cluster, chiplet in zip(clusters, chiplets, strict=True):
+            assert isinstance(cluster, list) and isinstance(chiplet, int)
+            work = sum(_at(load, e) for e in cluster if isinstance(e, int))
+            rows.append((self.experts[chiplet], len(cluster) * per, work, chiplet))
+        if self.order == "load-desc":
+            rows.sort(key=lambda r: (-r[2], r[3]))
+        else:
+            rows.sort(key=lambda r: r[3])
+        return [(name, weights) for name, weights, _, _ in rows]
+
+    def a2a(self, layer: int, which: str) -> list[tuple[str, int]]:
+        """Bytes per expert chiplet of one dispatch or combine."""
+        ops = self.layers.get(layer, _Layer(layer, self.head)).ops
+        experts = ops.get("experts")
+        if experts is not None:
+            dim = experts.attrs["dim"]
+            assert isinstance(dim, int)
+            copies = dispatch_copies(experts, self.tokens, dedup=experts.attrs.get("a2a_dedup") is True)
+            return [(self.experts[c], n * dim * self.element) for c, n in enumerate(copies) if n]
+        dim = _dim(ops)
+        if "lm_head" in ops and which == "combine":
+            return [(c, self.tokens * 2 * self.element) for c in self.experts]
+        return [(c, self.tokens * dim * self.element) for c in self.experts]
+
+    def compute(self, step: Op, layer: int, block: str) -> None:
+        flops = step.attrs["flops"]
+        assert isinstance(flops, int)
+        ops = self.layers.get(layer, _Layer(layer, self.head)).ops
+        if block == "attention":
+            fwd = self.tokens * sum(_attr(op, "flops_per_token") for op in ops.values() if op.name in ATTENTION_SIDE
+                                    or (op.name == "rmsnorm"))
+            times = max(1, round(flops / fwd)) if fwd else 1
+            self.gemm_unit(step, self.root, self.attention_gemms(ops), flops, times)
+        elif block == "experts":
+            op = ops["experts"]
+            fwd = self.tokens * _attr(op, "flops_per_token")
+            times = max(1, round(flops / fwd)) if fwd else 1
+            for chiplet, gemms in self.expert_gemms(op):
+                self.gemm_unit(step, chiplet, [(m, k, n, c * times) for m, k, n, c in gemms], None)
+        else:
+            name = "mlp" if block == "dense" else "lm_head"
+            op = ops[name]
+            fwd = self.tokens * _attr(op, "flops_per_token")
+            times = max(1, round(flops / fwd)) if fwd else 1
+            slices = len(self.experts)
+            dim = _attr(op, "dim")
+            if name == "mlp":
+                ffn = -(-_attr(op, "ffn_dim") // slices)
+                gemms = [(self.tokens, dim, ffn, 2 * times), (self.tokens, ffn, dim, times)]
+            else:
+                gemms = [(self.tokens, dim, -(-_attr(op, "vocab") // slices), times)]
+            for chiplet in self.experts:
+                self.gemm_unit(step, chiplet, gemms, None)
+
+    def gemm_unit(self, step: Op, unit: str, gemms: list[tuple[int, int, int, int]], total: int | None,
+                  times: int = 1) -> None:
+        """GEMMs (each ``times`` over) on one chiplet; FLOPs of ``total`` beyond them are elementwise work."""
+        done = 0
+        for m, k, n, count in gemms:
+            if m and k and n and count:
+                self.emit(step, unit, Instr("gemm", "compute", _label(step, unit), unit=unit, m=m, k=k, n=n,
+                                            count=count * times))
+                done += 2 * m * k * n * count * times
+        if total is not None and total > done:
+            self.emit(step, unit, Instr("compute", "compute", _label(step, unit), unit=unit, flops=total - done))
+
+    def attention_gemms(self, ops: dict[str, Op]) -> list[tuple[int, int, int, int]]:
+        """Projection, score/value, router and shared-expert GEMMs of one forward pass."""
+        t, s, b = self.tokens, self.seq_len, self.micro_batch
+        gemms: list[tuple[int, int, int, int]] = []
+        attn = ops.get("attention")
+        if attn is not None:
+            dim, heads, kv, hd = (_attr(attn, key) for key in ("dim", "heads", "kv_heads", "head_dim"))
+            gemms += [(t, dim, (heads + 2 * kv) * hd, 1), (t, heads * hd, dim, 1),
+                      (s, hd, s, b * heads), (s, s, hd, b * heads)]
+        router = ops.get("router")
+        if router is not None:
+            gemms.append((t, _attr(router, "dim"), _attr(router, "experts"), 1))
+        shared = ops.get("shared_experts")
+        if shared is not None:
+            width = _attr(shared, "ffn_dim") * _attr(shared, "experts")
+            gemms += [(t, _attr(shared, "dim"), width, 2), (t, width, _attr(shared, "dim"), 1)]
+        return gemms
+
+    def expert_gemms(self, op: Op) -> list[tuple[str, list[tuple[int, int, int, int]]]]:
+        """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first."""
+        clusters, chiplets, load = op.attrs["clusters"], op.attrs["chiplets"], op.attrs["expert_load"]
+        trace_tokens = _attr(op, "trace_tokens")
+        dim, ffn = _attr(op, "dim"), _attr(op, "ffn_dim")
+        assert isinstance(clusters, list) and isinstance(chiplets, list) and isinstance(load, list)
+        out: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+        for cluster, chiplet in zip(clusters, chiplets, strict=True):
+            assert isinstance(cluster, list) and isinstance(chiplet, int)
+            members = sorted((e for e in cluster if isinstance(e, int)), key=lambda e: (-_at(load, e), e))
+            for e in members:
+                tokens = _at(load, e) * self.tokens / trace_tokens
+                rows = -(-int(tokens) // TOKEN_QUANTUM) * TOKEN_QUANTUM if tokens > 0 else 0
+                if rows:
+                    out[self.experts[chiplet]] += [(rows, dim, ffn, 2), (rows, ffn, dim, 1)]
+        order = [name for name, _ in self.cluster_weights(op)]
+        return [(name, out[name]) for name in order]
+
+
+def _at(values: Sequence[object], index: int) -> int:
+    value = values[index]
+    assert isinstance(value, int)
+    return value
+
+
+def _attr(op: Op, key: str) -> int:
+    value = op.attrs.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BackendError(f"{op.label()} lacks integer attribute '{key}'")
+    return value
+
+
+def _dim(ops: dict[str, Op]) -> int:
+    for name in (*ATTENTION_SIDE, "mlp", "lm_head"):
+        if name in ops and isinstance(ops[name].attrs.get("dim"), int):
+            return _attr(ops[name], "dim")
+    raise BackendError("block without a hidden dimension")
+
+
+def _label(step: Op, unit: str) -> str:
+    return f"{step.result_name}.{unit}"
