@@ -1,0 +1,58 @@
+"""The stream verifier: ops, kinds, fields, dependencies and resources, with file:line:col when parsed."""
+
+from __future__ import annotations
+
+import pytest
+
+from mozartc.backends.isa import Instr, Stream
+from mozartc.backends.mzs import parse_stream
+from mozartc.backends.verify import verify_stream
+from mozartc.errors import VerifyError
+from mozartc.hw import default_target_path, load_target
+
+WAFER = load_target(default_target_path())
+HEAD = "stream @s {\n"
+
+CASES = [
+    ("  %0 = frob expert0 {kind = compute}\n", "f.mzs:2:8", "unknown op 'frob'"),
+    ("  %0 = gemm expert0 {m = 1, k = 1, n = 1, kind = math}\n", "f.mzs:2:43", "unknown kind 'math'"),
+    ("  %0 = load dram0 -> expert0 {kind = dram_load}\n", "f.mzs:2:8", "load needs a positive 'bytes', got 0"),
+    ("  %0 = load dram0 -> expert0 {bytes = -4, kind = dram_load}\n", "f.mzs:2:31", "positive 'bytes', got -4"),
+    ("  %0 = gemm expert0 {m = 8, k = 8, kind = compute}\n", "f.mzs:2:8", "positive 'n'"),
+    ("  %0 = load dram9 -> expert0 {bytes = 1, kind = dram_load}\n", "f.mzs:2:13", "unknown resource 'dram9'"),
+    ("  %0 = load expert1 -> expert0 {bytes = 1, kind = dram_load}\n", "f.mzs:2:13",
+     "load src must be a DRAM stack, 'expert1' is a chiplet"),
+    ("  %0 = gemm switch0 {m = 1, k = 1, n = 1, kind = compute}\n", "f.mzs:2:13", "gemm unit must be a chiplet"),
+    ("  %0 = reduce expert0 {bytes = 1, inputs = 2, kind = all_to_all}\n", "f.mzs:2:15",
+     "reduce unit must be a switch"),
+    ("  %0 = send expert0 -> dram0 {bytes = 1, kind = all_to_all}\n", "f.mzs:2:24", "send dst must be"),
+    ("  %0 = gemm dram0 -> expert0 {m = 1, k = 1, n = 1, kind = compute}\n", "f.mzs:2:13",
+     "gemm takes one unit, not src -> dst"),
+    ("  %0 = barrier expert0 {kind = sync}\n", "f.mzs:2:16", "barrier takes no operands"),
+    ("  %0 = barrier {kind = sync} after(%0)\n", "f.mzs:2:36", "cycle or missing dependency: %0 is this"),
+    ("  %0 = barrier {kind = sync} after(%1)\n  %1 = barrier {kind = sync}\n", "f.mzs:2:36",
+     "cycle or missing dependency: %1 is a later instruction"),
+    ("  %0 = barrier {kind = sync} after(%7)\n", "f.mzs:2:36", "%7 is not an instruction"),
+    ("  %0 = barrier {kind = sync}\n  %1 = barrier {kind = sync} after(%0, %0)\n", "f.mzs:3:40",
+     "duplicate dependency %0"),
+    ("  %0 = send expert0 -> expert0 {bytes = 1, kind = all_to_all}\n", "f.mzs:2:24", "to itself"),
+]
+
+
+@pytest.mark.parametrize(("body", "where", "message"), CASES, ids=[c[2][:30] for c in CASES])
+def test_violations_name_line_and_column(body: str, where: str, message: str) -> None:
+    parsed = parse_stream(HEAD + body + "}\n", "f.mzs")
+    with pytest.raises(VerifyError) as info:
+        verify_stream(parsed.stream, WAFER, parsed.source)
+    assert str(info.value).startswith(where + ": "), str(info.value)
+    assert message in str(info.value)
+
+
+def test_in_memory_streams_are_named_by_index() -> None:
+    stream = Stream("s", {}, (Instr("barrier", "sync", "a"), Instr("barrier", "sync", "b", (5,))))
+    with pytest.raises(VerifyError, match=r"^%1: cycle or missing dependency"):
+        verify_stream(stream)
+
+
+def test_without_a_target_resources_are_not_checked() -> None:
+    verify_stream(Stream("s", {}, (Instr("load", "dram_load", "x", src="nowhere", dst="expert0", bytes=1),)))
