@@ -35,6 +35,8 @@ _ROLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("send", "src"): (*_CHIPLET, "switch"), ("send", "dst"): (*_CHIPLET, "switch"),
     ("gemm", "unit"): _CHIPLET, ("compute", "unit"): _CHIPLET, ("reduce", "unit"): ("switch",),
 }
+_PRESENCE = {op: tuple(p in parts for p in ("src", "dst", "unit")) for op, parts in OP_OPERANDS.items()}
+_SIZE_NAMES = tuple(name for name, _ in SIZE_FIELDS)
 _ROLE_NAMES = {"dram": "a DRAM stack", "attention": "a chiplet", "expert": "a chiplet", "switch": "a switch"}
 
 
@@ -79,7 +81,8 @@ def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:
     if instr.kind not in KINDS:
         raise rep.fail(index, f"unknown kind '{instr.kind}'; expected one of: {', '.join(KINDS)}", "kind")
     wanted = OP_OPERANDS[instr.op]
-    for part in ("src", "dst", "unit"):
+    presence = (instr.src is not None, instr.dst is not None, instr.unit is not None)
+    for part in () if presence == _PRESENCE[instr.op] else ("src", "dst", "unit"):
         present = getattr(instr, part) is not None
         if part in wanted and not present:
             form = "src -> dst" if instr.op in TRANSFER_OPS else "a unit"
@@ -88,13 +91,13 @@ def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:
             form = {"barrier": "no operands", "load": "src -> dst", "store": "src -> dst",
                     "send": "src -> dst"}.get(instr.op, "one unit, not src -> dst")
             raise rep.fail(index, f"{instr.op} takes {form}", part)
-    for name, _ in SIZE_FIELDS:
+    for name in _SIZE_NAMES:
         value = getattr(instr, name)
-        if not isinstance(value, int) or isinstance(value, bool):
+        if type(value) is not int:
             raise rep.fail(index, f"'{name}' must be an integer, got {value!r}", name)
-        if name in OP_FIELDS[instr.op] and value <= 0:
-            raise rep.fail(index, f"{instr.op} needs a positive '{name}', got {value}", name if value else "op")
-        if value < 0:
+        if value <= 0 and (value < 0 or name in OP_FIELDS[instr.op]):
+            if name in OP_FIELDS[instr.op]:
+                raise rep.fail(index, f"{instr.op} needs a positive '{name}', got {value}", name if value else "op")
             raise rep.fail(index, f"'{name}' must not be negative, got {value}", name)
 
 
@@ -116,11 +119,12 @@ def _check_resources(index: int, instr: Instr, roles: dict[str, str], rep: _Repo
         name = getattr(instr, part)
         allowed = _ROLES[(instr.op, part)]
         role = roles.get(name)
+        if role in allowed:
+            continue
         wanted = " or ".join(dict.fromkeys(_ROLE_NAMES[r] for r in allowed))
         if role is None:
             raise rep.fail(index, f"unknown resource '{name}': the target has no such node "
                                   f"({instr.op} {part} must be {wanted})", part)
-        if role not in allowed:
-            raise rep.fail(index, f"{instr.op} {part} must be {wanted}, '{name}' is {_ROLE_NAMES[role]}", part)
+        raise rep.fail(index, f"{instr.op} {part} must be {wanted}, '{name}' is {_ROLE_NAMES[role]}", part)
     if instr.op in TRANSFER_OPS and instr.src == instr.dst:
         raise rep.fail(index, f"{instr.op} from '{instr.src}' to itself", "dst")
