@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mozartc.errors import MozartError
 from mozartc.hw import Target, default_target_path, load_target
@@ -25,6 +26,10 @@ from mozartc.passes.base import PassContext
 from mozartc.passes.manager import Instrumentation, run_pipeline
 from mozartc.passes.presets import DEFAULT_PIPELINE
 from mozartc.passes.registry import build_pipeline, pipeline_text
+
+if TYPE_CHECKING:
+    from mozartc.backends.base import BackendOutput
+    from mozartc.executor.engine import Timeline
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class CompileOptions:
     micro_batch: int = 8
     micro_batches: int = 4
     seed: int = 0
+    backend: str = "mozart"
+    emit: str = "ir"
+    run: bool = False
 
     def validate(self) -> None:
         """Reject option values that cannot describe a training step."""
@@ -61,11 +69,15 @@ class CompileOptions:
 
 @dataclass
 class CompileResult:
-    """The mapped module, its canonical text and what the passes noted."""
+    """The mapped module, its canonical text, what the passes noted, and (when asked) the backend's
+    output, its instruction stream and the executor's timeline and report."""
 
     module: Module
     pipeline: str
     notes: list[str] = field(default_factory=list)
+    output: BackendOutput | None = None
+    timeline: Timeline | None = None
+    report: dict[str, Any] | None = None
 
     @property
     def ir_text(self) -> str:
@@ -92,7 +104,40 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     if options.target is not None or any(p.needs_target for p in passes):
         _check_capacity(module, target, options, ctx)
     module = run_pipeline(module, passes, ctx, instrumentation)
-    return CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
+    result = CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
+    if options.emit != "ir" or options.run:
+        _emit_and_run(result, options, target)
+    return result
+
+
+def _emit_and_run(result: CompileResult, options: CompileOptions, target: Target) -> None:
+    """Run the backend; with ``run``, time its instruction stream and build the report."""
+    from mozartc.backends.registry import build_backend
+    from mozartc.executor.engine import execute
+    from mozartc.executor.report import make_report
+
+    backend = build_backend(options.backend)
+    if options.run and not backend.produces_stream:
+        raise MozartError(f"backend '{backend.name}' emits no instruction stream, so --run cannot time it; "
+                          "use --backend mozart", where="--backend")
+    output = backend.emit(result.module, target)
+    if output.stream is not None:
+        attrs = {**output.stream.attrs, "pipeline": result.pipeline}
+        output = replace(output, stream=replace(output.stream, attrs=attrs))
+        if backend.produces_stream:
+            from mozartc.backends.mzs import print_stream
+
+            stamped = output.stream
+            assert stamped is not None
+            output = replace(output, text=print_stream(stamped))
+    result.output = output
+    if options.run:
+        assert output.stream is not None
+        result.timeline = execute(output.stream, target)
+        result.report = make_report(result.timeline)
+        warning = result.module.attrs.get("capacity_warning")
+        if warning is not None:
+            result.report["capacity_warning"] = warning
 
 
 def _check_capacity(module: Module, target: Target, options: CompileOptions, ctx: PassContext) -> None:

@@ -7,7 +7,7 @@ import sys
 
 from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
-from mozartc.fileio import emit_text
+from mozartc.fileio import atomic_write_text, emit_text
 from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.passes.presets import DEFAULT_PIPELINE
 
@@ -38,7 +38,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--micro-batch", type=int, default=8, help="sequences per micro-batch (default 8)")
     p.add_argument("--micro-batches", type=int, default=4, help="micro-batches per training step (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed for synthetic traces and solvers (default 0)")
-    p.add_argument("--emit", choices=["ir"], default="ir", help="what to write (default: ir)")
+    p.add_argument("--emit", choices=["ir", "isa"], default="ir",
+                   help="what -o receives: the mapped IR (default) or the backend's output (isa)")
+    p.add_argument("--backend", default="mozart",
+                   help="backend for --emit isa and --run (default mozart; see mozartc backends)")
+    p.add_argument("--run", action="store_true", help="time the instruction stream with the executor")
+    p.add_argument("--report", metavar="FILE.json", help="with --run: write the report JSON")
+    p.add_argument("--perfetto", metavar="FILE.json", help="with --run: write a Perfetto/Chrome trace")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)
     p.set_defaults(func=run)
@@ -51,12 +57,24 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = CompileOptions(
         model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
-        capacity=args.capacity, optimizer=args.optimizer,
+        capacity=args.capacity, optimizer=args.optimizer, backend=args.backend, emit=args.emit,
+        run=args.run or bool(args.report) or bool(args.perfetto),
         seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
     )
     inst = instrumentation_from_args(args)
     result = compile_model(options, inst)
     print_notes(result.notes)
     report_timings(args, inst)
-    emit_text(result.ir_text, args.output)
+    text = result.output.text if args.emit == "isa" and result.output is not None else result.ir_text
+    if result.timeline is not None and result.report is not None:
+        from mozartc.executor.perfetto import perfetto_json
+        from mozartc.executor.report import format_summary, report_json
+
+        if args.report:
+            atomic_write_text(args.report, report_json(result.report))
+        if args.perfetto:
+            atomic_write_text(args.perfetto, perfetto_json(result.timeline))
+        sys.stderr.write(format_summary(result.report).rstrip("\n") + "\n")
+    if args.output or not args.run:
+        emit_text(text, args.output)
     return 0
