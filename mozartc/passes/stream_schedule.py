@@ -109,10 +109,9 @@ class _Builder:
     def load(self, unit: str, prefix: str, block: str, nbytes: int, where: dict[str, Attr]) -> str:
         """Load weights into ``unit``'s SRAM once one of its two buffers is free."""
         held = self.holders.get(unit, [])
-        if self.o.overlap:
-            free_after = held[-2] if len(held) >= 2 else None  # the buffer of the block before last
-        else:
-            free_after = held[-1] if held else None
+        # double buffering frees the buffer of the block before last; a single buffer the last one
+        depth = 2 if self.o.overlap else 1
+        free_after = held[-depth] if len(held) >= depth else None
         return self.step("load_weights", f"{prefix}.load_{block}", [free_after],
                          {**where, "block": Ident(block), "bytes": nbytes})
 
