@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -83,7 +84,7 @@ def test_schedule_invariants(tiny_c: Module) -> None:
 def test_overlap_off_is_a_total_chain() -> None:
     module = _compile("tiny-moe", "baseline")
     steps = [op for op in _schedule(module).body if isinstance(op, Op)]
-    for previous, op in zip(steps, steps[1:], strict=False):
+    for previous, op in itertools.pairwise(steps):
         assert previous.result_name in op.operands
 
 
