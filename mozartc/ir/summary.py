@@ -6,7 +6,7 @@ every op's ``params`` except routed experts, plus ``top_k x expert_params`` per 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from mozartc.ir.core import Module
 
@@ -29,10 +29,16 @@ class ModelSummary:
     params_active: int
     param_bytes_total: int
     flops_per_token_fwd: int
+    #: per MoE layer, each DRAM group's share of the expert workload (after ``allocate``)
+    group_load: list[list[float]] = field(default_factory=list)
+    #: mean over layers of C_T of the clustering (after ``expert-cluster``), else None
+    c_t: float | None = None
 
     def to_json(self) -> dict[str, object]:
         """A plain dict for JSON output."""
-        return asdict(self)
+        out = asdict(self)
+        out["C_T"] = out.pop("c_t")
+        return out
 
 
 def _int(value: object) -> int:
@@ -63,6 +69,10 @@ def summarize(module: Module) -> ModelSummary:
     for layer in module.layers():
         if any(op.name == "experts" for op in layer.ops()):
             moe_layers += 1
+    group_load = [_shares(op.attrs.get("group_load")) for op in module.ops_named("experts")
+                  if isinstance(op.attrs.get("group_load"), list)]
+    clustering = module.attrs.get("clustering")
+    c_t = clustering.get("C_T") if isinstance(clustering, dict) else None
     return ModelSummary(
         model=str(module.attrs.get("model", module.name)),
         dtype=str(module.attrs.get("dtype", "")),
@@ -78,4 +88,12 @@ def summarize(module: Module) -> ModelSummary:
         params_active=active,
         param_bytes_total=nbytes,
         flops_per_token_fwd=flops,
+        group_load=group_load,
+        c_t=float(c_t) if isinstance(c_t, int | float) and not isinstance(c_t, bool) else None,
     )
+
+
+def _shares(loads: object) -> list[float]:
+    values = [v for v in loads if isinstance(v, int)] if isinstance(loads, list) else []
+    total = sum(values) or 1
+    return [round(v / total, 6) for v in values]
