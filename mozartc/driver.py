@@ -153,11 +153,18 @@ def _check_capacity(module: Module, target: Target, options: CompileOptions, ctx
 
 
 def optimize_text(text: str, filename: str, pipeline: str,
-                  instrumentation: Instrumentation | None = None, ctx: PassContext | None = None) -> Module:
-    """What ``mozartc opt`` runs: parse ``.mir`` text, verify, run ``pipeline``, return the module."""
+                  instrumentation: Instrumentation | None = None, ctx: PassContext | None = None,
+                  target: str | None = None) -> Module:
+    """What ``mozartc opt`` runs: parse ``.mir`` text, verify, run ``pipeline``, return the module.
+
+    Passes that map onto the hardware get ``target`` (a TOML path), or the shipped default.
+    """
     from mozartc.ir.parser import parse_module
 
     passes = build_pipeline(pipeline)
     module = parse_module(text, filename)
     verify(module, filename)
-    return run_pipeline(module, passes, ctx or PassContext(), instrumentation)
+    context = ctx or PassContext()
+    if context.target is None and (target is not None or any(p.needs_target for p in passes)):
+        context.target = load_target(target or default_target_path())
+    return run_pipeline(module, passes, context, instrumentation)

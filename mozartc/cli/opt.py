@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", metavar="FILE.mir")
     p.add_argument("--passes", default="", help="pass pipeline, e.g. 'summarize,verify' (default: none)")
     p.add_argument("--trace", metavar="T.npz", help="routing trace for passes that use one")
+    p.add_argument("--target", metavar="TARGET.toml", help="hardware target for mapping passes (default: wafer.toml)")
+    p.add_argument("--micro-batches", type=int, default=4, help="micro-batches per training step (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed for passes that draw random numbers")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)
@@ -37,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as err:
             raise ParseError(f"cannot read IR file: {getattr(err, 'strerror', None) or err}", where=args.file) from None
     inst = instrumentation_from_args(args)
-    ctx = PassContext(trace_path=args.trace, seed=args.seed)
-    module = optimize_text(text, name, args.passes, inst, ctx)
+    ctx = PassContext(trace_path=args.trace, seed=args.seed, micro_batches=args.micro_batches)
+    module = optimize_text(text, name, args.passes, inst, ctx, args.target)
     print_notes(ctx.notes)
     report_timings(args, inst)
     emit_text(print_module(module), args.output)

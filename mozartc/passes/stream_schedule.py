@@ -175,7 +175,7 @@ class _Builder:
             load_e = self.load("experts", p, b.expert_block, b.expert_bytes + extra(b.expert_bytes), where)
         restore = None
         if (m, b.layer) in self.saved:
-            restore = self.step("load_act", f"{p}.load_act", [self.saved[(m, b.layer)], prev],
+            restore = self.step("load_act", f"{p}.load_act", [self.saved[(m, b.layer)]],
                                 {**where, "bytes": b.save_bytes})
         grad_in = prev
         computes: list[tuple[str, str, int]] = []
