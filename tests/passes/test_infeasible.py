@@ -1,0 +1,42 @@
+"""Requests the hardware cannot satisfy: exit 2 with the numbers, no traceback, no output file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import REPO, CliResult
+
+Cli = Callable[..., CliResult]
+WAFER = REPO / "targets" / "wafer.toml"
+
+
+def _fails(result: CliResult, *fragments: str) -> None:
+    assert result.code == 2, result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_more_clusters_than_chiplets(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "o.mir"
+    result = cli("compile", "tiny-moe", "--pipeline", "expert-cluster{method=greedy,clusters=32},allocate", "-o", out)
+    _fails(result, "32 clusters but the target has 16 expert chiplets (4 groups of 4)")
+    assert not out.exists()
+
+
+def test_experts_not_divisible_by_clusters(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "o.mir"
+    result = cli("compile", "tiny-moe", "--pipeline", "expert-cluster{clusters=6}", "-o", out)
+    _fails(result, "32 experts cannot form 6 equal clusters")
+    assert not out.exists()
+
+
+def test_block_that_does_not_fit_sram(cli: Cli, tmp_path: Path) -> None:
+    small = tmp_path / "small-sram.toml"
+    small.write_text(WAFER.read_text().replace("tiles = 100 ", "tiles = 1 ").replace("tiles = 100\n", "tiles = 1\n"))
+    out = tmp_path / "o.mir"
+    result = cli("compile", "olmoe-1b-7b-0924", "--target", small, "--pipeline", "mozart-b", "-o", out)
+    _fails(result, "MB of SRAM on each", "but the chiplet has 2.4 MB")
+    assert not out.exists()
