@@ -26,7 +26,7 @@ def test_hand_written_file_round_trips() -> None:
     assert s.instrs[1].deps == (0,) and s.instrs[1].count == 4 and s.instrs[1].m == 2048
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(streams())
 def test_random_streams_round_trip(stream: Stream) -> None:
     text = print_stream(stream)
