@@ -12,6 +12,8 @@ all layers in order, so the same seed gives the same bytes):
    ``s_te = log pi_e + structure * <u_t, z_e> + g_te`` with ``g_te ~ Gumbel(0, 1)`` iid, i.e. k
    draws without replacement with probability ∝ ``pi_e exp(structure <u_t, z_e>)`` (Gumbel-top-k
    = Plackett-Luce; the structure term is a von Mises-Fisher affinity of concentration ``structure``).
+   It is drawn as the equivalent exponential race in float32 (see :func:`_layer`): O(T N_e) numpy
+   work a layer, about 20 ms for 20k tokens x 128 experts.
 
 ``skew = 0, structure = 0`` is exactly uniform routing: every k-subset equally likely. ``skew``
 sets the load imbalance (max/mean), ``structure`` the co-activation strength (top-5% pair share
@@ -102,18 +104,52 @@ def synthesize(
 
 
 def _layer(rng: np.random.Generator, num_experts: int, top_k: int, tokens: int, p: SynthParams) -> np.ndarray:
-    """One layer's ``[tokens, k]`` expert ids (steps 1-4 of the module docstring)."""
+    """One layer's ``[tokens, k]`` expert ids (steps 1-4 of the module docstring), top-1 first.
+
+    Gumbel-top-k as an exponential race (the same distribution, fewer transcendental calls): with
+    ``w_te = pi_e exp(structure <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest
+    ``E_te / w_te`` are k draws without replacement with probability ∝ ``w_te``. Computed in
+    float32 as the k largest ``log(U_te) / w_te`` (``U`` uniform, ``-log U ~ Exp(1)``), one
+    ``[chunk, N_e]`` matrix at a time with ``np.argpartition``.
+    """
     log_pop = -p.skew * np.log1p(rng.permutation(num_experts).astype(np.float64))
     points = _sphere(rng, num_experts, p.dim) if p.structure > 0 else None
     out = np.empty((tokens, top_k), dtype=np.int64)
     for start in range(0, tokens, _CHUNK):
         n = min(_CHUNK, tokens - start)
-        scores = log_pop[None, :] + rng.gumbel(size=(n, num_experts))
         if points is not None:
-            scores += p.structure * (_sphere(rng, n, p.dim) @ points.T)
-        part = np.argpartition(-scores, top_k - 1, axis=1)[:, :top_k]
-        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+            inv_w = _neg_affinity(rng, n, points, log_pop, p)
+            np.exp(inv_w, out=inv_w)
+        else:
+            inv_w = np.broadcast_to(np.exp(-log_pop).astype(np.float32), (n, num_experts))
+        key = rng.random(size=(n, num_experts), dtype=np.float32)
+        np.subtract(np.float32(1.0), key, out=key)  # in (0, 1]: log is finite
+        np.log(key, out=key)
+        key *= inv_w
+        part = np.argpartition(key, num_experts - top_k, axis=1)[:, num_experts - top_k:]
+        order = np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable")
         out[start:start + n] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def _neg_affinity(
+    rng: np.random.Generator, n: int, points: np.ndarray, log_pop: np.ndarray, p: SynthParams
+) -> np.ndarray:
+    """``-(log pi_e + structure <u_t, z_e>)`` for ``n`` fresh token directions (float32 ``[n, N_e]``).
+
+    Few latent dimensions: the dot product is ``dim`` broadcast multiply-adds (faster than a
+    matmul with an inner size of 3).
+    """
+    u = (-p.structure * _sphere(rng, n, p.dim)).astype(np.float32)
+    z = np.ascontiguousarray(points.T, dtype=np.float32)
+    out = np.empty((n, points.shape[0]), dtype=np.float32)
+    if p.dim > 8:
+        np.matmul(u, z, out=out)
+    else:
+        np.multiply(u[:, :1], z[0], out=out)
+        for d in range(1, p.dim):
+            out += u[:, d:d + 1] * z[d]
+    out -= log_pop.astype(np.float32)
     return out
 
 
