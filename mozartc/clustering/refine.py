@@ -24,28 +24,41 @@ from mozartc.clustering.greedy import greedy
 
 
 class _SwapState:
-    """``n_tc``, ``G``, ``S``, ``P`` of the current assignment, updated incrementally."""
+    """``n_tc``, ``G``, ``S``, ``P`` of the current assignment, updated incrementally.
+
+    A swap of ``a`` (cluster ``A``) and ``b`` (cluster ``B``) changes ``n_tc`` only in columns
+    ``A`` and ``B`` of the tokens holding ``a`` or ``b``; so only ``G[:, A]``, ``G[:, B]`` and the
+    ``S``/``P`` rows of experts whose "alone in its cluster" status flips on those tokens are
+    updated (all sums stay exact integers in float64).
+    """
 
     def __init__(self, topk: np.ndarray, assignment: np.ndarray, num_clusters: int, num_experts: int):
         self.topk = np.asarray(topk, dtype=np.int64)
         self.a = np.array(assignment, dtype=np.int64)
         self.nc, self.ne = num_clusters, num_experts
+        tokens, k = self.topk.shape
         order = np.argsort(self.topk.ravel(), kind="stable")
         bounds = np.searchsorted(self.topk.ravel()[order], np.arange(num_experts + 1))
-        tokens = order // self.topk.shape[1]
-        self.tokens_of = [tokens[bounds[e]:bounds[e + 1]] for e in range(num_experts)]
+        owner = order // k
+        self.tokens_of = [owner[bounds[e]:bounds[e + 1]] for e in range(num_experts)]
+        self.mask = np.zeros(tokens, dtype=bool)
         self.count = self._counts(self.topk)
         self.g = np.zeros((self.ne, self.nc))
         self.s = np.zeros(self.ne)
         self.p = np.zeros((self.ne, self.ne))
-        self._accumulate(self.topk, self.count, +1.0)
+        self._accumulate(self.topk, self.count)
 
     def _counts(self, ids: np.ndarray) -> np.ndarray:
         rows = np.arange(ids.shape[0])[:, None] * self.nc + self.a[ids]
         return np.bincount(rows.ravel(), minlength=ids.shape[0] * self.nc).reshape(-1, self.nc)
 
-    def _accumulate(self, ids: np.ndarray, count: np.ndarray, sign: float) -> None:
-        """Add (``sign = 1``) or remove the tokens ``ids`` with counts ``count`` from G, S, P.
+    def _alone(self, ids: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """``[n, k]``: is the expert in each slot the only one of its cluster in its token?"""
+        rows = np.arange(ids.shape[0])[:, None] * self.nc + self.a[ids]
+        return count.ravel()[rows] == 1
+
+    def _accumulate(self, ids: np.ndarray, count: np.ndarray) -> None:
+        """Add the tokens ``ids`` with counts ``count`` to G, S, P.
 
         Per token: ``G[e, c] += [n_tc = 0]`` and, for ``e`` alone in its cluster, ``S[e] += 1`` and
         ``P[e, f] += 1`` for every expert ``f`` of the token (``np.bincount`` over index pairs).
@@ -54,12 +67,12 @@ class _SwapState:
         empty = (count == 0).astype(np.float64)
         gi = ids[:, :, None] * self.nc + np.arange(self.nc)
         g = np.bincount(gi.ravel(), weights=np.repeat(empty, k, axis=0).ravel(), minlength=self.ne * self.nc)
-        alone = (np.take_along_axis(count, self.a[ids], axis=1) == 1).astype(np.float64)
+        alone = self._alone(ids, count).astype(np.float64)
         pi = ids[:, :, None] * self.ne + ids[:, None, :]
         p = np.bincount(pi.ravel(), weights=np.repeat(alone.ravel(), k), minlength=self.ne * self.ne)
-        self.g += sign * g.reshape(self.ne, self.nc)
-        self.s += sign * np.bincount(ids.ravel(), weights=alone.ravel(), minlength=self.ne)
-        self.p += sign * p.reshape(self.ne, self.ne)
+        self.g += g.reshape(self.ne, self.nc)
+        self.s += np.bincount(ids.ravel(), weights=alone.ravel(), minlength=self.ne)
+        self.p += p.reshape(self.ne, self.ne)
 
     def best_swap(self) -> tuple[int, int, float]:
         """The swap with the most negative ``delta`` (``(a, b, delta)``, ``a < b``)."""
@@ -73,13 +86,37 @@ class _SwapState:
         return a, b, float(delta[a, b])
 
     def swap(self, a: int, b: int) -> None:
-        """Exchange the clusters of experts ``a`` and ``b`` and re-count the tokens they touch."""
-        touched = np.union1d(self.tokens_of[a], self.tokens_of[b])
+        """Exchange the clusters of experts ``a`` and ``b`` and update the tokens they touch."""
+        self.mask[self.tokens_of[a]] = True
+        self.mask[self.tokens_of[b]] = True
+        touched = np.flatnonzero(self.mask)
+        self.mask[touched] = False
         ids = self.topk[touched]
-        self._accumulate(ids, self.count[touched], -1.0)
-        self.a[a], self.a[b] = self.a[b], self.a[a]
-        self.count[touched] = self._counts(ids)
-        self._accumulate(ids, self.count[touched], +1.0)
+        k = ids.shape[1]
+        old = self.count[touched]
+        old_alone = self._alone(ids, old)
+        ca, cb = int(self.a[a]), int(self.a[b])
+        self.a[a], self.a[b] = cb, ca
+        new = old.copy()
+        labels = self.a[ids]
+        new[:, ca] = (labels == ca).sum(axis=1)
+        new[:, cb] = (labels == cb).sum(axis=1)
+        self.count[touched] = new
+        for c in (ca, cb):
+            change = (new[:, c] == 0).astype(np.int64) - (old[:, c] == 0)
+            rows = np.flatnonzero(change)
+            if rows.size:
+                self.g[:, c] += np.bincount(ids[rows].ravel(), weights=np.repeat(change[rows], k).astype(np.float64),
+                                            minlength=self.ne)
+        flip = self._alone(ids, new).astype(np.int64) - old_alone
+        t_idx, slot = np.nonzero(flip)
+        if t_idx.size:
+            weight = flip[t_idx, slot].astype(np.float64)
+            experts = ids[t_idx, slot]
+            self.s += np.bincount(experts, weights=weight, minlength=self.ne)
+            pairs = experts[:, None] * self.ne + ids[t_idx]
+            self.p += np.bincount(pairs.ravel(), weights=np.repeat(weight, k),
+                                  minlength=self.ne * self.ne).reshape(self.ne, self.ne)
 
 
 def strided_tokens(topk: np.ndarray, limit: int) -> np.ndarray:
