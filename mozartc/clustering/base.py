@@ -28,7 +28,10 @@ class ClusterOptions:
     ``max_swaps``: cap on accepted local-search swaps per layer;
     ``refine_tokens``: local search measures C_T on at most this many tokens (evenly strided;
     0 = all); the result is always re-measured on all tokens;
-    ``max_pairs``: expert pairs the CP-SAT model carries, strongest first (0 = ``6 N_e``).
+    ``max_pairs``: expert pairs the CP-SAT model carries, strongest first (0 = ``4 N_e``);
+    ``cpsat_max_experts``: ``cpsat`` runs the CP-SAT solve only on layers of at most this many
+    experts (0 = always); larger layers keep the refined greedy layout, because there CP-SAT
+    spends its whole budget without improving the hint (docs/clustering.md, "Speed").
     """
 
     time_limit: float = 0.1
@@ -37,6 +40,7 @@ class ClusterOptions:
     max_swaps: int = 400
     refine_tokens: int = 32768
     max_pairs: int = 0
+    cpsat_max_experts: int = 32
 
     def __post_init__(self) -> None:
         if self.time_limit <= 0:
@@ -44,7 +48,7 @@ class ClusterOptions:
         for name in ("workers",):
             if getattr(self, name) < 1:
                 raise PassError(f"{name} must be >= 1", where=name)
-        for name in ("max_swaps", "refine_tokens", "max_pairs"):
+        for name in ("max_swaps", "refine_tokens", "max_pairs", "cpsat_max_experts"):
             if getattr(self, name) < 0:
                 raise PassError(f"{name} must be >= 0", where=name)
 
