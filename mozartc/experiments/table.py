@@ -1,0 +1,104 @@
+"""``table.md`` of a reproduction: Table 4 side by side with the paper, the ordering check, all runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mozartc.experiments.checks import ordering_checks, table4_cells
+from mozartc.experiments.paper import C_T_TOLERANCE, LADDER, LATENCY_TOLERANCE, TABLE4_DRAM, TABLE4_SEQ_LEN
+
+_SHORT = {"baseline": "baseline", "mozart-a": "A", "mozart-b": "B", "mozart-c": "C"}
+
+
+def render_table(records: list[dict[str, Any]]) -> str:
+    """The markdown text of table.md for ``records`` (deterministic: no times)."""
+    parts = [
+        "# mozartc reproduction of Mozart (PAPER.md section 9)\n",
+        _setup(records),
+        _capacity(records),
+        _table4(records),
+        _ordering(records),
+        _all_runs(records),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _setup(records: list[dict[str, Any]]) -> str:
+    rows = ["## Setup\n", "Latency is step time normalised to the baseline of the same model, sequence length and "
+            "DRAM. Every run uses 4 micro-batches of 8 sequences, seed 0, `capacity=\"warn\"`.\n",
+            "| model | DRAM | target file | target | trace |", "|---|---|---|---|---|"]
+    seen: set[tuple[str, str]] = set()
+    for r in records:
+        if (r["model"], r["dram"]) in seen:
+            continue
+        seen.add((r["model"], r["dram"]))
+        kind = "generic" if r["target"].startswith("targets/wafer") else "per-model"
+        rows.append(f"| {r['model']} | {r['dram']} | `{r['target']}` ({kind}) | {r['target_name']} | {r['trace']} |")
+    return "\n".join(rows) + "\n"
+
+
+def _capacity(records: list[dict[str, Any]]) -> str:
+    warned: dict[tuple[str, str], str] = {}
+    for r in records:
+        if r["capacity_warning"]:
+            warned.setdefault((r["model"], r["dram"]), r["capacity_warning"])
+    if not warned:
+        return ""
+    lines = ["## Capacity\n", "These configurations do not fit the target's DRAM; they were run with the capacity "
+             "override (`capacity=\"warn\"`), as the paper's numbers imply (PAPER.md section 7):\n"]
+    lines += [f"- **{model}** on {dram}: {msg}" for (model, dram), msg in warned.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _table4(records: list[dict[str, Any]]) -> str:
+    cells = table4_cells(records)
+    if not cells:
+        return (f"## Table 4\n\nNo run at sequence length {TABLE4_SEQ_LEN} on {TABLE4_DRAM} for a paper model "
+                "with a baseline: nothing to compare.\n")
+    warned = {r["model"] for r in records if r["capacity_warning"] and r["dram"] == TABLE4_DRAM}
+    lines = [
+        f"## Table 4 (sequence length {TABLE4_SEQ_LEN}, {TABLE4_DRAM.upper()})\n",
+        f"A cell misses (**MISS**) when |mozartc - paper| > {LATENCY_TOLERANCE} (latency) or > {C_T_TOLERANCE} "
+        "(C_T). Misses are reported, not tuned away.\n",
+        "| model | config | latency | paper | diff | | C_T | paper | diff | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        name = f"{c.model} (does not fit DRAM)" if c.model in warned else c.model
+        lines.append(
+            f"| {name} | {_SHORT.get(c.pipeline, c.pipeline)} | {c.latency:.3f} | {c.paper_latency:.3f} | "
+            f"{c.latency_diff:+.3f} | {'**MISS**' if c.latency_miss else 'ok'} | {c.c_t:.2f} | {c.paper_c_t:.2f} | "
+            f"{c.c_t_diff:+.2f} | {'**MISS**' if c.c_t_miss else 'ok'} |")
+    lat = sum(c.latency_miss for c in cells)
+    ct = sum(c.c_t_miss for c in cells)
+    lines.append(f"\n{len(cells) - lat} of {len(cells)} latency cells and {len(cells) - ct} of {len(cells)} C_T cells "
+                 "within tolerance.\n")
+    return "\n".join(lines)
+
+
+def _ordering(records: list[dict[str, Any]]) -> str:
+    checks = ordering_checks(records)
+    head = " | ".join(f"{_SHORT.get(p, p)} (ms)" for p in LADDER)
+    lines = ["## Ordering check (baseline > A > B > C)\n", f"| model | seq | DRAM | {head} | ordered |",
+             "|---|---|---|" + "---|" * (len(LADDER) + 1)]
+    for c in checks:
+        steps = dict(c.steps)
+        cols = " | ".join(f"{steps[p] * 1e3:.3f}" if p in steps else "-" for p in LADDER)
+        lines.append(f"| {c.model} | {c.seq_len} | {c.dram} | {cols} | {'yes' if c.ok else '**NO**'} |")
+    good = sum(c.ok for c in checks)
+    lines.append(f"\n{good} of {len(checks)} groups ordered.\n")
+    return "\n".join(lines)
+
+
+def _all_runs(records: list[dict[str, Any]]) -> str:
+    lines = ["## All runs\n",
+             "| model | DRAM | seq | config | step (ms) | normalised | C_T | lower bound (ms) | step / bound | bound from |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        norm = f"{r['normalized_latency']:.3f}" if r["normalized_latency"] is not None else "-"
+        ratio = r["step_time_s"] / r["lower_bound_s"] if r["lower_bound_s"] else float("nan")
+        bound = str(r["lower_bound_from"]).split(":")[0]
+        lines.append(f"| {r['model']} | {r['dram']} | {r['seq_len']} | {_SHORT.get(r['pipeline'], r['pipeline'])} | "
+                     f"{r['step_time_s'] * 1e3:.3f} | {norm} | {r['C_T']:.2f} | {r['lower_bound_s'] * 1e3:.3f} | "
+                     f"{ratio:.2f} | {bound} |")
+    return "\n".join(lines) + "\n"
