@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "target",
     "backends",
     "run",
+    "reproduce",
+    "sweep",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from mozartc.experiments.paper import C_T_TOLERANCE, LADDER, LATENCY_TOLERANCE, TABLE4, TABLE4_DRAM, TABLE4_SEQ_LEN
@@ -48,7 +49,7 @@ class OrderingCheck:
     @property
     def ok(self) -> bool:
         times = [t for _, t in self.steps]
-        return len(times) == len(LADDER) and all(a > b for a, b in zip(times, times[1:], strict=False))
+        return len(times) == len(LADDER) and all(a > b for a, b in pairwise(times))
 
 
 def table4_cells(records: list[dict[str, Any]]) -> list[Table4Cell]:

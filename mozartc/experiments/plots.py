@@ -165,7 +165,7 @@ def _breakdown(records: list[dict[str, Any]]) -> Figure | None:
     axes = fig.subplots(1, len(models), squeeze=False)[0]
     for ax, model in zip(axes, models, strict=True):
         bottoms = [0.0] * len(pipelines)
-        values = {p: (_pick(rows, model=model, pipeline=p) or [None])[0] for p in pipelines}
+        values = {p: next(iter(_pick(rows, model=model, pipeline=p)), None) for p in pipelines}
         for key in BREAKDOWN_KEYS:
             heights = [v["breakdown_s"][key] * 1e3 if v else 0.0 for v in values.values()]
             if any(heights):

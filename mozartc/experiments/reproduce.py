@@ -151,6 +151,7 @@ def make_record(run: PlannedRun, report: dict[str, Any]) -> dict[str, Any]:
         "model": run.model, "pipeline": run.pipeline, "seq_len": run.seq_len, "dram": run.dram,
         "target": run.target, "target_name": report["target_name"], "trace": run.trace,
         "step_time_s": report["step_time_s"], "normalized_latency": None, "C_T": report["C_T"],
+        "layout_C_T": report["layout_C_T"],
         "breakdown_s": report["breakdown_s"], "lower_bound_s": report["lower_bound_s"],
         "lower_bound_from": report["lower_bound_from"], "capacity_warning": report["capacity_warning"],
     }

@@ -8,15 +8,19 @@ callers sort what they keep, so results never depend on scheduling.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mozartc.errors import MozartError
+
+if TYPE_CHECKING:
+    from mozartc.ir.core import Module
 
 #: Breakdown categories of the executor report, in the order tables and plots show them.
 BREAKDOWN_KEYS: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync", "exposed")
@@ -52,7 +56,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """Compile and time ``job``; return its outcome.
 
     The outcome is ``{"ok": True, "report": {...}}`` with the report fields experiments use
-    (step_time_s, breakdown_s, C_T, lower_bound_s, lower_bound_from, target, capacity_warning), or
+    (step_time_s, breakdown_s, C_T, layout_C_T, lower_bound_s, lower_bound_from, target, capacity_warning), or
     ``{"ok": False, "error": "<one line>"}`` when the configuration is bad input (a MozartError,
     e.g. a layer that does not fit SRAM). Any other exception is a bug and propagates.
     """
@@ -77,16 +81,40 @@ def _compile(job: Job, target: str | None) -> dict[str, Any]:
                              micro_batches=job.micro_batches, seed=job.seed, run=True)
     result = compile_model(options)
     assert result.report is not None
-    return extract_report(result.report)
+    return extract_report(result.report, dispatch_copies_per_token(result.module))
 
 
-def extract_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The subset of an executor report that experiments record (plain floats and strings)."""
+def dispatch_copies_per_token(module: Module) -> float | None:
+    """The paper's C_T (PAPER.md section 3): copies of a token the dispatch actually sends.
+
+    With ``a2a-dedup`` (every ``experts`` op marked ``a2a_dedup``) that is the layout's distinct
+    destination chiplets per token (the per-layer ``C_T`` attribute); without it, one copy per
+    selected expert (``top_k``). Averaged over MoE layers; None for a model without MoE layers.
+    """
+    values: list[float] = []
+    for op in module.ops_named("experts"):
+        layout, top_k = op.attrs.get("C_T"), op.attrs.get("top_k")
+        if op.attrs.get("a2a_dedup") is True and isinstance(layout, int | float):
+            values.append(float(layout))
+        elif isinstance(top_k, int):
+            values.append(float(top_k))
+    return sum(values) / len(values) if values else None
+
+
+def extract_report(report: dict[str, Any], copies_per_token: float | None) -> dict[str, Any]:
+    """The subset of an executor report that experiments record (plain floats and strings).
+
+    ``C_T`` is ``copies_per_token`` (what the dispatch sends, the paper's Table 4 metric);
+    ``layout_C_T`` is the report's ``C_T`` (distinct chiplets per token of the expert layout, the
+    value ``a2a-dedup`` would reach).
+    """
     breakdown = report.get("breakdown_s", {})
+    layout = report.get("C_T")
     return {
         "step_time_s": float(report["step_time_s"]),
         "breakdown_s": {k: float(breakdown.get(k, 0.0)) for k in BREAKDOWN_KEYS},
-        "C_T": float(report["C_T"]) if report.get("C_T") is not None else None,
+        "C_T": round(copies_per_token, 6) if copies_per_token is not None else None,
+        "layout_C_T": float(layout) if layout is not None else None,
         "lower_bound_s": float(report["lower_bound_s"]),
         "lower_bound_from": str(report.get("lower_bound_from", "")),
         "target_name": str(report.get("target", "")),
@@ -130,9 +158,9 @@ def run_jobs_ray(jobs: Sequence[Job], workers: int, on_result: ResultFn, address
     if workers < 1:
         raise MozartError(f"--jobs must be a positive integer, got {workers}", where="--jobs")
     if address:
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     else:
-        ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
         pending = {remote.remote(job): job.key for job in jobs}

@@ -92,13 +92,21 @@ def _ordering(records: list[dict[str, Any]]) -> str:
 
 def _all_runs(records: list[dict[str, Any]]) -> str:
     lines = ["## All runs\n",
-             "| model | DRAM | seq | config | step (ms) | normalised | C_T | lower bound (ms) | step / bound | bound from |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "C_T is the copies a token's dispatch sends (top-k without a2a-dedup); layout C_T is the distinct "
+             "expert chiplets per token of the layout.\n",
+             "| model | DRAM | seq | config | step (ms) | normalised | C_T | layout C_T | lower bound (ms) | "
+             "step / bound | bound from |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         norm = f"{r['normalized_latency']:.3f}" if r["normalized_latency"] is not None else "-"
         ratio = r["step_time_s"] / r["lower_bound_s"] if r["lower_bound_s"] else float("nan")
         bound = str(r["lower_bound_from"]).split(":")[0]
         lines.append(f"| {r['model']} | {r['dram']} | {r['seq_len']} | {_SHORT.get(r['pipeline'], r['pipeline'])} | "
-                     f"{r['step_time_s'] * 1e3:.3f} | {norm} | {r['C_T']:.2f} | {r['lower_bound_s'] * 1e3:.3f} | "
+                     f"{r['step_time_s'] * 1e3:.3f} | {norm} | {_num(r['C_T'])} | {_num(r['layout_C_T'])} | "
+                     f"{r['lower_bound_s'] * 1e3:.3f} | "
                      f"{ratio:.2f} | {bound} |")
     return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
