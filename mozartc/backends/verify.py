@@ -102,6 +102,9 @@ def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:
 
 
 def _check_deps(index: int, instr: Instr, count: int, rep: _Reporter) -> None:
+    deps = instr.deps
+    if not deps or (min(deps) >= 0 and max(deps) < index and len(set(deps)) == len(deps)):
+        return  # fast path: the loop below only runs to name the first bad dependency
     seen: set[int] = set()
     for pos, dep in enumerate(instr.deps):
         if not 0 <= dep < index:

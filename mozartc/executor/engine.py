@@ -122,6 +122,7 @@ def _simulate(n: int, deps: list[tuple[int, ...]], res: list[tuple[int, ...]], d
     waiting: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]
     running: list[tuple[float, int]] = []
     heappush, heappop = heapq.heappush, heapq.heappop
+    finish_of = finish.__getitem__
 
     def try_start(i: int, now: float) -> bool:
         rs = res[i]
@@ -161,9 +162,10 @@ def _simulate(n: int, deps: list[tuple[int, ...]], res: list[tuple[int, ...]], d
                 freed.append(r)
             for c in children[i]:
                 missing[c] -= 1
-                if finish[i] >= ready[c]:
-                    ready[c], ready_pred[c] = finish[i], i
                 if missing[c] == 0:
+                    # ready = last dependency's finish (ties: the latest in deps order)
+                    last = max(deps[c][::-1], key=finish_of)
+                    ready[c], ready_pred[c] = finish[last], last
                     candidates.append((ready[c], c, -1))
         for r in freed:
             if waiting[r] and holder[r] == -1:

@@ -119,8 +119,9 @@ def _longest_chain(tl: Timeline) -> float:
     """``chain[i] = duration[i] + max(chain[d] for d in deps)``; the maximum over all instructions."""
     dur = tl.duration.tolist()
     chain = [0.0] * len(dur)
+    get = chain.__getitem__
     for i, instr in enumerate(tl.stream.instrs):
-        chain[i] = dur[i] + max((chain[d] for d in instr.deps), default=0.0)
+        chain[i] = dur[i] + (max(map(get, instr.deps)) if instr.deps else 0.0)
     return max(chain, default=0.0)
 
 
