@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from mozartc.backends.base import Backend, BackendOutput
@@ -101,6 +101,7 @@ class _Lowering:
         self.instrs: list[Instr] = []
         # step name -> unit -> instruction indices; and step name -> all its indices
         self.by_unit: dict[str, dict[str, list[int]]] = {}
+        self.joins: dict[str, int] = {}
         self.layers = {r.index: _Layer(r.index, {op.name: op for op in r.ops()})
                        for r in module.layers() if r.index is not None}
         self.head = {op.name: op for op in module.body if isinstance(op, Op)}
@@ -113,9 +114,24 @@ class _Lowering:
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
             same = units.get(unit) if self.overlap else None
-            deps.extend(same if same else (i for idx in units.values() for i in idx))
+            deps.extend(same if same else self.join(dep))
         self.by_unit.setdefault(step.result_name or "", {}).setdefault(unit, []).append(len(self.instrs))
-        self.instrs.append(Instr(**{**instr.__dict__, "deps": tuple(sorted(set(deps)))}))
+        self.instrs.append(replace(instr, deps=tuple(sorted(set(deps)))))
+
+    def join(self, step_name: str) -> list[int]:
+        """Instructions that stand for the whole of a step: itself when small, else one barrier joining it.
+
+        A barrier per step keeps fan-in linear: a step on 16 chiplets followed by a step on 16
+        chiplets costs 32 dependency edges through the barrier instead of 256.
+        """
+        if step_name in self.joins:
+            return [self.joins[step_name]]
+        members = sorted(i for idx in self.by_unit.get(step_name, {}).values() for i in idx)
+        if len(members) <= 2:
+            return members
+        self.joins[step_name] = len(self.instrs)
+        self.instrs.append(Instr("barrier", "sync", f"{step_name}.join", deps=tuple(members)))
+        return [self.joins[step_name]]
 
     def _dram(self, node: str) -> list[str]:
         stacks = [d.name for d in self.target.dram_of(node)]
