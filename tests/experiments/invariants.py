@@ -1,0 +1,34 @@
+"""Shape and invariants of a reproduction's results.json (not the paper's numbers)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+RECORD_KEYS = {"model", "pipeline", "seq_len", "dram", "target", "target_name", "trace", "step_time_s",
+               "normalized_latency", "C_T", "layout_C_T", "breakdown_s", "lower_bound_s", "lower_bound_from",
+               "capacity_warning"}
+LADDER = ("baseline", "mozart-a", "mozart-b", "mozart-c")
+
+
+def check_results(records: list[dict[str, Any]]) -> None:
+    """Every record complete, baselines at 1, ladder strictly ordered, breakdown sums to step time."""
+    assert records, "no records"
+    groups: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
+    for r in records:
+        assert set(r) == RECORD_KEYS, sorted(set(r) ^ RECORD_KEYS)
+        assert r["step_time_s"] > 0 and r["lower_bound_s"] > 0
+        assert r["step_time_s"] >= r["lower_bound_s"] * (1 - 1e-9)
+        total = sum(r["breakdown_s"].values())
+        assert abs(total - r["step_time_s"]) <= 0.01 * r["step_time_s"], (total, r["step_time_s"])
+        groups.setdefault((r["model"], r["seq_len"], r["dram"]), {})[r["pipeline"]] = r
+    for key, rungs in groups.items():
+        assert tuple(rungs) == LADDER, key
+        assert rungs["baseline"]["normalized_latency"] == 1.0
+        steps = [rungs[p]["step_time_s"] for p in LADDER]
+        assert all(a > b for a, b in pairwise(steps)), (key, steps)
+        for p in LADDER:
+            assert abs(rungs[p]["normalized_latency"] - rungs[p]["step_time_s"] / steps[0]) < 1e-12
+        # without a2a-dedup a token is sent once per selected expert; with it, at most that
+        assert rungs["mozart-a"]["C_T"] == rungs["baseline"]["C_T"] >= rungs["mozart-b"]["C_T"]
+        assert rungs["mozart-c"]["C_T"] <= rungs["mozart-b"]["C_T"] + 1e-9

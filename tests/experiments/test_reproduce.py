@@ -1,0 +1,88 @@
+"""``mozartc reproduce``: planning, outputs, determinism; ``--quick`` (the CI check) is marked slow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mozartc.errors import MozartError
+from mozartc.experiments.checks import Table4Cell, ordering_checks
+from mozartc.experiments.reproduce import ReproduceOptions, choose_target, plan
+from mozartc.experiments.table import render_table
+from tests.experiments.invariants import check_results
+
+TINY = ("--models", "tiny-moe", "--seq-lens", "64", "--dram", "hbm2")
+
+
+def test_plan_covers_the_paper_grid_with_per_model_targets() -> None:
+    runs = plan(ReproduceOptions())
+    assert len(runs) == 3 * 4 * 3 * 2
+    assert {r.target for r in runs if r.model == "olmoe-1b-7b-0924"} == {
+        "targets/olmoe-1b-7b-0924.toml", "targets/olmoe-1b-7b-0924-ssd.toml"}
+    assert choose_target("tiny-moe", "ssd")[0] == "targets/wafer-ssd.toml"
+    quick = plan(ReproduceOptions.quick())
+    assert [(r.model, r.seq_len, r.dram) for r in quick] == [("olmoe-1b-7b-0924", 256, "hbm2")] * 4
+
+
+def test_bad_requests_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(MozartError, match="unknown DRAM kind 'dram3'"):
+        plan(ReproduceOptions(drams=("dram3",)))
+    with pytest.raises(MozartError, match=r"no trace for model 'tiny-moe': expected tiny-moe.npz"):
+        plan(ReproduceOptions(models=("tiny-moe",), trace_dir=str(tmp_path)))
+
+
+def test_cli_bad_input_exits_2_without_output(cli, tmp_path: Path) -> None:
+    result = cli("reproduce", "--out", tmp_path / "r", "--dram", "hbm3", "--models", "tiny-moe")
+    assert result.code == 2
+    assert "unknown DRAM kind 'hbm3'" in result.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
+    first = cli("reproduce", "--out", tmp_path / "a", *TINY, "--jobs", "1")
+    assert first.code == 0, first.err
+    assert "total wall time" in first.err
+    records = json.loads((tmp_path / "a" / "results.json").read_text())
+    check_results(records)
+    names = {p.name for p in (tmp_path / "a").iterdir()}
+    assert {"results.json", "table.md", "run_info.json", "normalized_latency.png", "seq_len.png", "dram.png",
+            "breakdown.png"} <= names
+    assert "wall_time_s" in (tmp_path / "a" / "run_info.json").read_text()
+    second = cli("reproduce", "--out", tmp_path / "b", *TINY, "--jobs", "1")
+    assert second.code == 0, second.err
+    assert (tmp_path / "a" / "results.json").read_bytes() == (tmp_path / "b" / "results.json").read_bytes()
+    assert (tmp_path / "a" / "table.md").read_bytes() == (tmp_path / "b" / "table.md").read_bytes()
+
+
+def _record(model: str, pipeline: str, step: float, warn: str | None = None) -> dict[str, object]:
+    return {"model": model, "pipeline": pipeline, "seq_len": 256, "dram": "hbm2", "target": f"targets/{model}.toml",
+            "target_name": model, "trace": "synthetic", "step_time_s": step, "normalized_latency": step,
+            "C_T": 8.0 if pipeline in ("baseline", "mozart-a") else 6.0, "layout_C_T": 6.0,
+            "breakdown_s": {"compute": step}, "lower_bound_s": step / 2, "lower_bound_from": "dram: x",
+            "capacity_warning": warn}
+
+
+def test_table_flags_misses_capacity_and_ordering() -> None:
+    steps = {"baseline": 1.0, "mozart-a": 0.73, "mozart-b": 0.50, "mozart-c": 0.55}
+    records = [_record("qwen3-30b-a3b", p, s, "needs 61 GB, has 48 GB") for p, s in steps.items()]
+    text = render_table(records)
+    assert "qwen3-30b-a3b (does not fit DRAM)" in text
+    assert "needs 61 GB, has 48 GB" in text
+    assert "| qwen3-30b-a3b (does not fit DRAM) | A | 0.730 | 0.730 | +0.000 | ok |" in text
+    assert "| B | 0.500 | 0.590 | -0.090 | **MISS** |" in text
+    assert "**NO**" in text  # C slower than B
+    assert not ordering_checks(records)[0].ok
+    assert Table4Cell("m", "mozart-b", 0.5, 0.48, 6.58, 6.84).c_t_miss
+
+
+@pytest.mark.slow
+def test_quick_reproduction(cli, tmp_path: Path) -> None:
+    """What CI runs: ``mozartc reproduce --quick`` (OLMoE, seq 256, HBM2, four rungs)."""
+    result = cli("reproduce", "--out", tmp_path, "--quick")
+    assert result.code == 0, result.err
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert [(r["model"], r["seq_len"], r["dram"]) for r in records] == [("olmoe-1b-7b-0924", 256, "hbm2")] * 4
+    check_results(records)
+    assert "## Table 4 (sequence length 256, HBM2)" in (tmp_path / "table.md").read_text()
