@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,7 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     if options.target is not None or any(p.needs_target for p in passes):
         _check_capacity(module, target, options, ctx)
     module = run_pipeline(module, passes, ctx, instrumentation)
+    module.attrs["pipeline"] = pipeline_text(passes)  # provenance: what made this IR
     result = CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
     if options.emit != "ir" or options.run:
         _emit_and_run(result, options, target)
@@ -121,15 +122,6 @@ def _emit_and_run(result: CompileResult, options: CompileOptions, target: Target
         raise MozartError(f"backend '{backend.name}' emits no instruction stream, so --run cannot time it; "
                           "use --backend mozart", where="--backend")
     output = backend.emit(result.module, target)
-    if output.stream is not None:
-        attrs = {**output.stream.attrs, "pipeline": result.pipeline}
-        output = replace(output, stream=replace(output.stream, attrs=attrs))
-        if backend.produces_stream:
-            from mozartc.backends.mzs import print_stream
-
-            stamped = output.stream
-            assert stamped is not None
-            output = replace(output, text=print_stream(stamped))
     result.output = output
     if options.run:
         assert output.stream is not None

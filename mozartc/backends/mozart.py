@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from mozartc.backends.base import Backend, BackendOutput
 from mozartc.backends.isa import Instr, Stream
@@ -81,6 +81,8 @@ def lower_module(module: Module, target: Target) -> Stream:
     attrs: dict[str, str | int | float | bool] = {
         "model": str(module.attrs.get("model", module.name)), "target": target.name,
     }
+    if isinstance(module.attrs.get("pipeline"), str):
+        attrs["pipeline"] = str(module.attrs["pipeline"])
     clustering = module.attrs.get("clustering")
     if isinstance(clustering, dict) and isinstance(clustering.get("C_T"), float | int):
         attrs["C_T"] = float(clustering["C_T"])  # type: ignore[arg-type]
@@ -109,14 +111,15 @@ class _Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
 
     # ---- plumbing -------------------------------------------------------------------------
-    def emit(self, step: Op, unit: str, instr: Instr) -> None:
+    def emit(self, step: Op, owner: str, op: str, kind: str, **fields: Any) -> None:
+        """Append instruction ``op`` for ``step`` on chiplet ``owner``, after the steps ``step`` waits for."""
         deps: list[int] = []
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
-            same = units.get(unit) if self.overlap else None
+            same = units.get(owner) if self.overlap else None
             deps.extend(same if same else self.join(dep))
-        self.by_unit.setdefault(step.result_name or "", {}).setdefault(unit, []).append(len(self.instrs))
-        self.instrs.append(replace(instr, deps=tuple(sorted(set(deps)))))
+        self.by_unit.setdefault(step.result_name or "", {}).setdefault(owner, []).append(len(self.instrs))
+        self.instrs.append(Instr(op, kind, f"{step.result_name}.{owner}", tuple(sorted(set(deps))), **fields))
 
     def join(self, step_name: str) -> list[int]:
         """Instructions that stand for the whole of a step: itself when small, else one barrier joining it.
@@ -151,7 +154,7 @@ class _Lowering:
         share = -(-nbytes // len(stacks))
         for stack in stacks:
             src, dst = (chiplet, stack) if to_dram else (stack, chiplet)
-            self.emit(step, chiplet, Instr(op, kind, _label(step, chiplet), src=src, dst=dst, bytes=share))
+            self.emit(step, chiplet, op, kind, src=src, dst=dst, bytes=share)
 
     # ---- steps ----------------------------------------------------------------------------
     def step(self, step: Op) -> None:
@@ -164,7 +167,7 @@ class _Lowering:
         if step.name in ("load_weights", "store_weights", "load_grads", "store_grads", "update"):
             for unit, share in self.shares(layer, block, step.attrs.get("bytes", step.attrs.get("flops", 0))):
                 if step.name == "update":
-                    self.emit(step, unit, Instr("compute", kind, _label(step, unit), unit=unit, flops=share))
+                    self.emit(step, unit, "compute", kind, unit=unit, flops=share)
                 else:
                     self.transfer(step, "store" if kind == "dram_save" else "load", kind, unit, share,
                                   to_dram=kind == "dram_save")
@@ -176,7 +179,7 @@ class _Lowering:
         elif step.name in ("dispatch", "combine"):
             for chiplet, nbytes in self.a2a(layer, step.name):
                 src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
-                self.emit(step, chiplet, Instr("send", kind, _label(step, chiplet), src=src, dst=dst, bytes=nbytes))
+                self.emit(step, chiplet, "send", kind, src=src, dst=dst, bytes=nbytes)
         else:
             self.compute(step, layer, block)
 
@@ -259,11 +262,10 @@ class _Lowering:
         done = 0
         for m, k, n, count in gemms:
             if m and k and n and count:
-                self.emit(step, unit, Instr("gemm", "compute", _label(step, unit), unit=unit, m=m, k=k, n=n,
-                                            count=count * times))
+                self.emit(step, unit, "gemm", "compute", unit=unit, m=m, k=k, n=n, count=count * times)
                 done += 2 * m * k * n * count * times
         if total is not None and total > done:
-            self.emit(step, unit, Instr("compute", "compute", _label(step, unit), unit=unit, flops=total - done))
+            self.emit(step, unit, "compute", "compute", unit=unit, flops=total - done)
 
     def attention_gemms(self, ops: dict[str, Op]) -> list[tuple[int, int, int, int]]:
         """Projection, score/value, router and shared-expert GEMMs of one forward pass."""
@@ -321,6 +323,3 @@ def _dim(ops: dict[str, Op]) -> int:
             return _attr(ops[name], "dim")
     raise BackendError("block without a hidden dimension")
 
-
-def _label(step: Op, unit: str) -> str:
-    return f"{step.result_name}.{unit}"
