@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from mozartc.experiments.checks import ordering_checks, table4_cells
-    from mozartc.experiments.reproduce import ReproduceOptions, plan, reproduce, results_json
+    from mozartc.experiments.reproduce import ReproduceOptions, failures, plan, reproduce, results_json
     from mozartc.experiments.table import render_table
     from mozartc.fileio import atomic_write_text
 
@@ -87,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(c.ok for c in checks)}/{len(checks)} groups\n"
         f"mozartc: wrote {args.out}/results.json, table.md and plots\n"
         f"mozartc: total wall time {time.monotonic() - start:.1f} s\n")
+    failed = failures(records)
+    if failed:
+        first = failed[0]
+        raise MozartError(f"{len(failed)} of {total} runs failed (table.md lists them); first: {first['error']}",
+                          where=f"{first['model']} {first['dram']} seq {first['seq_len']} {first['pipeline']}")
     return 0
 
 

@@ -69,6 +69,8 @@ def ordering_checks(records: list[dict[str, Any]]) -> list[OrderingCheck]:
     """One check per (model, length, DRAM) group of the records, in record order."""
     groups: dict[tuple[str, int, str], dict[str, float]] = {}
     for r in records:
-        groups.setdefault((r["model"], r["seq_len"], r["dram"]), {})[r["pipeline"]] = r["step_time_s"]
+        steps = groups.setdefault((r["model"], r["seq_len"], r["dram"]), {})
+        if r["step_time_s"] is not None:
+            steps[r["pipeline"]] = r["step_time_s"]
     return [OrderingCheck(model, seq_len, dram, tuple((p, steps[p]) for p in LADDER if p in steps))
             for (model, seq_len, dram), steps in groups.items()]

@@ -42,6 +42,9 @@ def reproduction_plots(records: list[dict[str, Any]]) -> dict[str, bytes]:
     """All plots the records support: normalised latency (Figure 6a), step time against sequence
     length, HBM2 against SSD, and the breakdown per pipeline."""
     plots: dict[str, bytes] = {}
+    records = [r for r in records if r["error"] is None]
+    if not records:
+        return plots
     for name, make in (("normalized_latency.png", _normalized_latency), ("seq_len.png", _seq_len),
                        ("dram.png", _dram), ("breakdown.png", _breakdown)):
         fig = make(records)

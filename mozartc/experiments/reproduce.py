@@ -123,7 +123,8 @@ def plan(options: ReproduceOptions) -> list[PlannedRun]:
 
 
 def reproduce(options: ReproduceOptions, progress: ProgressFn | None = None) -> list[dict[str, Any]]:
-    """Run the grid of ``options`` and return its records in plan order (see :func:`make_record`)."""
+    """Run the grid of ``options`` and return its records in plan order (see :func:`make_record`);
+    failed runs are records with an ``error`` (see :func:`failures`)."""
     runs = plan(options)
     jobs = [Job(key=run.key, model=run.model, pipeline=run.pipeline, target_path=run.target_path,
                 trace=run.trace_path, seq_len=run.seq_len, micro_batch=options.micro_batch,
@@ -136,18 +137,24 @@ def reproduce(options: ReproduceOptions, progress: ProgressFn | None = None) -> 
             progress(len(outcomes), len(jobs), key)
 
     run_jobs_local(jobs, options.jobs, collect)
-    failed = [(key, o["error"]) for key, o in outcomes.items() if not o["ok"]]
-    if failed:
-        key, error = sorted(failed)[0]
-        more = f" (and {len(failed) - 1} more failed runs)" if len(failed) > 1 else ""
-        raise MozartError(f"run failed: {error}{more}", where=key)
-    records = [make_record(run, outcomes[run.key]["report"]) for run in runs]
+    records = [make_record(run, outcomes[run.key]) for run in runs]
     return normalize(records)
 
 
-def make_record(run: PlannedRun, report: dict[str, Any]) -> dict[str, Any]:
-    """One results.json record (``normalized_latency`` is filled by :func:`normalize`)."""
-    return {
+def make_record(run: PlannedRun, outcome: dict[str, Any]) -> dict[str, Any]:
+    """One results.json record (``normalized_latency`` is filled by :func:`normalize`).
+
+    A run that failed (a MozartError, e.g. a block that does not fit SRAM) keeps its place with
+    every metric None and the one-line message in ``error``.
+    """
+    if not outcome["ok"]:
+        empty = dict.fromkeys(("target_name", "step_time_s", "C_T", "layout_C_T", "breakdown_s", "lower_bound_s",
+                               "lower_bound_from", "capacity_warning"))
+        return {"model": run.model, "pipeline": run.pipeline, "seq_len": run.seq_len, "dram": run.dram,
+                "target": run.target, "trace": run.trace, **empty, "normalized_latency": None,
+                "error": outcome["error"]}
+    report = outcome["report"]
+    return {"error": None,
         "model": run.model, "pipeline": run.pipeline, "seq_len": run.seq_len, "dram": run.dram,
         "target": run.target, "target_name": report["target_name"], "trace": run.trace,
         "step_time_s": report["step_time_s"], "normalized_latency": None, "C_T": report["C_T"],
@@ -161,11 +168,11 @@ def normalize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``normalized_latency`` = step time / the baseline's step time of the same model, length and
     DRAM (None when the grid has no baseline rung)."""
     baseline = {(r["model"], r["seq_len"], r["dram"]): r["step_time_s"] for r in records
-                if r["pipeline"] == "baseline"}
+                if r["pipeline"] == "baseline" and r["error"] is None}
     out: list[dict[str, Any]] = []
     for record in records:
         base = baseline.get((record["model"], record["seq_len"], record["dram"]))
-        value = record["step_time_s"] / base if base else None
+        value = record["step_time_s"] / base if base and record["error"] is None else None
         out.append({**record, "normalized_latency": value})
     return out
 
@@ -173,3 +180,8 @@ def normalize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def results_json(records: list[dict[str, Any]]) -> str:
     """The text of results.json: deterministic (sorted keys, no times or machine paths)."""
     return json.dumps(records, indent=1, sort_keys=True) + "\n"
+
+
+def failures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of runs that failed."""
+    return [r for r in records if r["error"] is not None]

@@ -12,8 +12,10 @@ _SHORT = {"baseline": "baseline", "mozart-a": "A", "mozart-b": "B", "mozart-c": 
 
 def render_table(records: list[dict[str, Any]]) -> str:
     """The markdown text of table.md for ``records`` (deterministic: no times)."""
+    failed = [r for r in records if r["error"] is not None]
     parts = [
         "# mozartc reproduction of Mozart (PAPER.md section 9)\n",
+        f"**{len(failed)} of {len(records)} runs FAILED** (see All runs).\n" if failed else "",
         _setup(records),
         _capacity(records),
         _table4(records),
@@ -33,7 +35,8 @@ def _setup(records: list[dict[str, Any]]) -> str:
             continue
         seen.add((r["model"], r["dram"]))
         kind = "generic" if r["target"].startswith("targets/wafer") else "per-model"
-        rows.append(f"| {r['model']} | {r['dram']} | `{r['target']}` ({kind}) | {r['target_name']} | {r['trace']} |")
+        rows.append(f"| {r['model']} | {r['dram']} | `{r['target']}` ({kind}) | {r['target_name'] or '-'} | "
+                    f"{r['trace']} |")
     return "\n".join(rows) + "\n"
 
 
@@ -98,6 +101,11 @@ def _all_runs(records: list[dict[str, Any]]) -> str:
              "step / bound | bound from |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
+        if r["error"] is not None:
+            rung = _SHORT.get(r["pipeline"], r["pipeline"])
+            lines.append(f"| {r['model']} | {r['dram']} | {r['seq_len']} | {rung} | **FAILED** | | | | | | "
+                         f"{r['error']} |")
+            continue
         norm = f"{r['normalized_latency']:.3f}" if r["normalized_latency"] is not None else "-"
         ratio = r["step_time_s"] / r["lower_bound_s"] if r["lower_bound_s"] else float("nan")
         bound = str(r["lower_bound_from"]).split(":")[0]

@@ -7,7 +7,7 @@ from typing import Any
 
 RECORD_KEYS = {"model", "pipeline", "seq_len", "dram", "target", "target_name", "trace", "step_time_s",
                "normalized_latency", "C_T", "layout_C_T", "breakdown_s", "lower_bound_s", "lower_bound_from",
-               "capacity_warning"}
+               "capacity_warning", "error"}
 LADDER = ("baseline", "mozart-a", "mozart-b", "mozart-c")
 
 
@@ -17,6 +17,7 @@ def check_results(records: list[dict[str, Any]]) -> None:
     groups: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
     for r in records:
         assert set(r) == RECORD_KEYS, sorted(set(r) ^ RECORD_KEYS)
+        assert r["error"] is None, r["error"]
         assert r["step_time_s"] > 0 and r["lower_bound_s"] > 0
         assert r["step_time_s"] >= r["lower_bound_s"] * (1 - 1e-9)
         total = sum(r["breakdown_s"].values())

@@ -61,7 +61,7 @@ def _record(model: str, pipeline: str, step: float, warn: str | None = None) -> 
             "target_name": model, "trace": "synthetic", "step_time_s": step, "normalized_latency": step,
             "C_T": 8.0 if pipeline in ("baseline", "mozart-a") else 6.0, "layout_C_T": 6.0,
             "breakdown_s": {"compute": step}, "lower_bound_s": step / 2, "lower_bound_from": "dram: x",
-            "capacity_warning": warn}
+            "capacity_warning": warn, "error": None}
 
 
 def test_table_flags_misses_capacity_and_ordering() -> None:
