@@ -87,7 +87,8 @@ def _ordering(records: list[dict[str, Any]]) -> str:
     for c in checks:
         steps = dict(c.steps)
         cols = " | ".join(f"{steps[p] * 1e3:.3f}" if p in steps else "-" for p in LADDER)
-        lines.append(f"| {c.model} | {c.seq_len} | {c.dram} | {cols} | {'yes' if c.ok else '**NO**'} |")
+        verdict = "yes" if c.ok else "**NO**" if c.steps else "failed"
+        lines.append(f"| {c.model} | {c.seq_len} | {c.dram} | {cols} | {verdict} |")
     good = sum(c.ok for c in checks)
     lines.append(f"\n{good} of {len(checks)} groups ordered.\n")
     return "\n".join(lines)
