@@ -28,12 +28,12 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from mozartc.backends.isa import Instr, Stream
 from mozartc.errors import BackendError, ParseError
 from mozartc.ir.attrs import format_attr
-from mozartc.ir.parser import _caret, _error_position, _found
+from mozartc.syntax import caret_line, error_position, expected_text, found_text
 
 INDENT = "  "
 #: integer fields in print order, with their defaults
@@ -262,29 +262,20 @@ def _instr(node: Tree[Token], position: int) -> tuple[Instr, InstrLoc]:
     return instr, InstrLoc(loc, fields, tuple(dep_locs))
 
 
-def _expected(err: UnexpectedInput) -> str:
-    names: set[str] = set()
-    if isinstance(err, UnexpectedToken | UnexpectedEOF):
-        names = set(err.expected)
-    elif isinstance(err, UnexpectedCharacters):
-        names = set(err.allowed or ())
-    human = sorted({_TERMINAL_NAMES.get(n, n.lower()) for n in names if not n.startswith("__")})
-    return ", ".join(human) if human else "something else"
-
-
 def parse_stream(text: str, filename: str = "<input>") -> ParsedStream:
     """Parse ``.mzs`` text; :class:`ParseError` names ``filename:line:col``, what was found and expected."""
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
-        line, column = _error_position(err, text)
-        raise ParseError(f"unexpected {_found(err, text)}; expected {_expected(err)}",
-                         where=f"{filename}:{line}:{column}", detail=_caret(text, line, column)) from None
+        line, column = error_position(err, text)
+        raise ParseError(f"unexpected {found_text(err, text)}; expected {expected_text(err, _TERMINAL_NAMES)}",
+                         where=f"{filename}:{line}:{column}", detail=caret_line(text, line, column)) from None
     try:
         return _build(tree, filename)
     except _Semantic as err:
         line, column = err.loc
-        raise ParseError(err.message, where=f"{filename}:{line}:{column}", detail=_caret(text, line, column)) from None
+        raise ParseError(err.message, where=f"{filename}:{line}:{column}",
+                         detail=caret_line(text, line, column)) from None
 
 
 def _build(tree: Tree[Token], filename: str) -> ParsedStream:

@@ -13,12 +13,13 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from mozartc.errors import ParseError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Item, Module, Op, Region, Value
 from mozartc.ir.types import DTYPE_BYTES, EventType, RoutingType, TensorType, Type
+from mozartc.syntax import caret_line, error_position, expected_text, found_text
 
 # Human names for the grammar's terminals, used in "expected ..." messages.
 _TERMINAL_NAMES: dict[str, str] = {
@@ -170,55 +171,16 @@ class _ToIR(Transformer[Token, Module]):
         return EventType()
 
 
-def _expected(err: UnexpectedInput) -> str:
-    names: set[str] = set()
-    if isinstance(err, UnexpectedToken | UnexpectedEOF):
-        names = set(err.expected)
-    elif isinstance(err, UnexpectedCharacters):
-        names = set(err.allowed or ())
-    human = sorted({_TERMINAL_NAMES.get(n, n.lower()) for n in names if not n.startswith("__")})
-    return ", ".join(human) if human else "something else"
-
-
-def _caret(text: str, line: int, column: int) -> str:
-    lines = text.splitlines()
-    if not 1 <= line <= len(lines):
-        return ""
-    return f"{lines[line - 1]}\n{' ' * (max(column, 1) - 1)}^"
-
-
-def _at_end(err: UnexpectedInput) -> bool:
-    token = getattr(err, "token", None)
-    return isinstance(err, UnexpectedEOF) or getattr(token, "type", "") == "$END"
-
-
-def _error_position(err: UnexpectedInput, text: str) -> tuple[int, int]:
-    line, column = getattr(err, "line", -1), getattr(err, "column", -1)
-    if _at_end(err) and (line in (-1, None) or column in (-1, None)):
-        lines = text.splitlines() or [""]
-        return len(lines), len(lines[-1]) + 1
-    return int(line), int(column)
-
-
-def _found(err: UnexpectedInput, text: str) -> str:
-    if _at_end(err):
-        return "end of input"
-    if isinstance(err, UnexpectedCharacters):
-        pos = err.pos_in_stream or 0
-        return repr(text[pos]) if pos < len(text) else "end of input"
-    return repr(str(getattr(err, "token", "")))
-
-
 def parse_module(text: str, filename: str = "<input>") -> Module:
     """Parse ``.mir`` text into a module; :class:`ParseError` names ``filename:line:col`` otherwise."""
     try:
         tree: Tree[Token] = _lark().parse(text)
     except UnexpectedInput as err:
-        line, column = _error_position(err, text)
+        line, column = error_position(err, text)
         raise ParseError(
-            f"unexpected {_found(err, text)}; expected {_expected(err)}",
+            f"unexpected {found_text(err, text)}; expected {expected_text(err, _TERMINAL_NAMES)}",
             where=f"{filename}:{line}:{column}",
-            detail=_caret(text, line, column),
+            detail=caret_line(text, line, column),
         ) from None
     try:
         return _ToIR().transform(tree)
@@ -227,7 +189,7 @@ def parse_module(text: str, filename: str = "<input>") -> Module:
         if isinstance(orig, _SemanticError):
             raise ParseError(
                 orig.message, where=f"{filename}:{orig.line}:{orig.column}",
-                detail=_caret(text, orig.line, orig.column),
+                detail=caret_line(text, orig.line, orig.column),
             ) from None
         raise
 
