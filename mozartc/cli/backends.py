@@ -8,7 +8,7 @@ import json
 from mozartc.backends.registry import available_backends, get_backend_class
 from mozartc.errors import BackendError
 from mozartc.fileio import emit_text
-from mozartc.passes.base import format_option_value
+from mozartc.options import format_option_value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from mozartc.fileio import emit_text
-from mozartc.passes.base import format_option_value
+from mozartc.options import format_option_value
 from mozartc.passes.presets import PIPELINE_PRESETS
 from mozartc.passes.registry import available_passes, get_pass_class
 
