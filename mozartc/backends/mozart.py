@@ -83,10 +83,22 @@ def lower_module(module: Module, target: Target) -> Stream:
     }
     if isinstance(module.attrs.get("pipeline"), str):
         attrs["pipeline"] = str(module.attrs["pipeline"])
-    clustering = module.attrs.get("clustering")
-    if isinstance(clustering, dict) and isinstance(clustering.get("C_T"), float | int):
-        attrs["C_T"] = float(clustering["C_T"])  # type: ignore[arg-type]
+    attrs.update(_copies_per_token(module))
     return Stream(module.name, attrs, tuple(lowering.instrs))
+
+
+def _copies_per_token(module: Module) -> dict[str, str | int | float | bool]:
+    """The stream's ``C_T``: copies per token actually sent (the clustering's C_T with a deduplicated
+    dispatch, top_k without), and ``layout_C_T``, the clustering's distinct chiplets per token."""
+    clustering = module.attrs.get("clustering")
+    layout = clustering.get("C_T") if isinstance(clustering, dict) else None
+    experts = list(module.ops_named("experts"))
+    if not isinstance(layout, float | int) or not experts:
+        return {}
+    dedup = all(op.attrs.get("a2a_dedup") is True for op in experts)
+    top_k = experts[0].attrs.get("top_k")
+    sent = float(layout) if dedup or not isinstance(top_k, int) else float(top_k)
+    return {"C_T": sent, "layout_C_T": float(layout)}
 
 
 class _Lowering:

@@ -90,7 +90,6 @@ def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool) 
         blocks.append(BlockCosts(layer, tokens, attn_bytes, attn_flops, bwd * attn_flops, kind, e_bytes, e_flops,
                                  bwd * e_flops, disp, comb, saved))
     blocks.append(_head_block(module, tokens, element, chiplets, len(blocks), bwd))
-    check_sram(module, blocks, target)
     return blocks
 
 
@@ -109,26 +108,35 @@ def _head_block(module: Module, tokens: int, element: int, chiplets: int, layer:
                       chiplets * tokens * 2 * element, act)
 
 
-def check_sram(module: Module, blocks: list[BlockCosts], target: Any) -> None:
-    """Every block's weights (double-buffered) plus its gradients must fit each chiplet's SRAM.
+def weight_buffers(module: Module, blocks: list[BlockCosts], target: Any) -> dict[str, int]:
+    """How many weight buffers (2: double buffering, 1: single) fit each unit's SRAM, for every block.
 
-    Expert chiplet need = ``2 x weights + weights`` of its share (its cluster, or ``1/chiplets`` of a
-    split dense FFN / head); attention chiplet need = ``3 x`` its block weights.
+    A unit needs ``buffers x weights + weights`` (gradients) of its largest share of a block: its
+    cluster, ``1/chiplets`` of a split dense FFN or LM head, or the attention side. When two buffers
+    do not fit the unit falls back to one (its loads then wait for its compute); when even one does
+    not fit, the request is infeasible and :class:`PassError` gives both numbers.
     """
     if target is None:
-        return
+        return {"attention": 2, "experts": 2}
     per_cluster = _largest_cluster_bytes(module)
-    expert_sram = min(c.sram_mb for c in target.expert_chiplets) * MB_BYTES
-    attn_sram = min(c.sram_mb for c in target.attention_chiplets) * MB_BYTES
     chiplets = len(target.expert_chiplets)
+    sram = {"experts": min(c.sram_mb for c in target.expert_chiplets) * MB_BYTES,
+            "attention": min(c.sram_mb for c in target.attention_chiplets) * MB_BYTES}
+    need = {"experts": 0, "attention": 0}
     for b in blocks:
         share = per_cluster.get(b.layer, 0) if b.expert_block == "experts" else -(-b.expert_bytes // chiplets)
-        for unit, weights, sram in (("expert", share, expert_sram), ("attention", b.attn_bytes, attn_sram)):
-            if 3 * weights > sram:
-                raise PassError(
-                    f"block {b.layer} ({b.expert_block or 'attention'}) needs {3 * weights / 1e6:.1f} MB of SRAM on "
-                    f"each {unit} chiplet (2 weight buffers of {weights / 1e6:.1f} MB + gradients) but the chiplet has "
-                    f"{sram / 1e6:.1f} MB", where=f"target {target.name}")
+        need["experts"] = max(need["experts"], share)
+        need["attention"] = max(need["attention"], b.attn_bytes)
+    buffers: dict[str, int] = {}
+    for unit, weights in need.items():
+        if 2 * weights > sram[unit]:
+            block = max(blocks, key=lambda b: b.attn_bytes if unit == "attention" else b.expert_bytes)
+            raise PassError(
+                f"block {block.layer} ({block.expert_block if unit == 'experts' else 'attention'}) needs "
+                f"{2 * weights / 1e6:.1f} MB of SRAM on each {unit.rstrip('s')} chiplet (weights {weights / 1e6:.1f} "
+                f"MB + gradients) but the chiplet has {sram[unit] / 1e6:.1f} MB", where=f"target {target.name}")
+        buffers[unit] = 2 if 3 * weights <= sram[unit] else 1
+    return buffers
 
 
 def _largest_cluster_bytes(module: Module) -> dict[int, int]:

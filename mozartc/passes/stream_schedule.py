@@ -34,7 +34,7 @@ from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op, Region, Value
 from mozartc.ir.types import DTYPE_BYTES, EventType
-from mozartc.mapping.blocks import BlockCosts, block_costs
+from mozartc.mapping.blocks import BlockCosts, block_costs, weight_buffers
 from mozartc.passes.base import Pass, PassContext
 
 #: optimizer update FLOPs per parameter (elementwise work of one step; counted from the update rule):
@@ -71,12 +71,18 @@ class StreamSchedule(Pass):
         if optimizer not in OPTIMIZERS:
             raise PassError(f"unknown optimizer '{optimizer}' in the module attributes")
         blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute)
-        builder = _Builder(self, micro_batches, optimizer, DTYPE_BYTES[str(module.attrs["dtype"])])
+        buffers = weight_buffers(module, blocks, ctx.target)
+        for unit, count in buffers.items():
+            if count == 1 and self.overlap:
+                ctx.notes.append(f"stream-schedule: two weight buffers do not fit the {unit} chiplets' SRAM; "
+                                 "their loads wait for their compute (single buffering)")
+        builder = _Builder(self, micro_batches, optimizer, DTYPE_BYTES[str(module.attrs["dtype"])], buffers)
         builder.build(blocks)
         attrs: dict[str, Attr] = {
             "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
             "reload": Ident(self.reload), "recompute": self.recompute, "optimizer": Ident(optimizer),
             "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
+            "weight_buffers": {unit: (count if self.overlap else 1) for unit, count in buffers.items()},
         }
         module.body.append(Region("schedule", None, attrs, list(builder.ops)))
         return module
@@ -85,8 +91,10 @@ class StreamSchedule(Pass):
 class _Builder:
     """Emits steps in program order and wires their dependencies."""
 
-    def __init__(self, options: StreamSchedule, micro_batches: int, optimizer: str, element: int) -> None:
+    def __init__(self, options: StreamSchedule, micro_batches: int, optimizer: str, element: int,
+                 buffers: dict[str, int]) -> None:
         self.o = options
+        self.buffers = buffers
         self.mbs = micro_batches
         self.optimizer = optimizer
         self.element = element
@@ -110,7 +118,7 @@ class _Builder:
         """Load weights into ``unit``'s SRAM once one of its two buffers is free."""
         held = self.holders.get(unit, [])
         # double buffering frees the buffer of the block before last; a single buffer the last one
-        depth = 2 if self.o.overlap else 1
+        depth = min(2 if self.o.overlap else 1, self.buffers.get(unit, 2))
         free_after = held[-depth] if len(held) >= depth else None
         return self.step("load_weights", f"{prefix}.load_{block}", [free_after],
                          {**where, "block": Ident(block), "bytes": nbytes})
