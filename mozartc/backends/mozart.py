@@ -123,9 +123,10 @@ class _Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
 
     # ---- plumbing -------------------------------------------------------------------------
-    def emit(self, step: Op, owner: str, op: str, kind: str, **fields: Any) -> None:
-        """Append instruction ``op`` for ``step`` on chiplet ``owner``, after the steps ``step`` waits for."""
-        deps: list[int] = []
+    def emit(self, step: Op, owner: str, op: str, kind: str, after: list[int] | None = None, **fields: Any) -> None:
+        """Append instruction ``op`` for ``step`` on ``owner`` (a chiplet or switch), after the steps
+        ``step`` waits for and the instructions ``after`` of the same step."""
+        deps: list[int] = list(after or ())
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
             same = units.get(owner) if self.overlap else None
@@ -189,6 +190,10 @@ class _Lowering:
             op = "store" if step.name == "save_act" else "load"
             self.transfer(step, op, kind, self.root, nbytes, to_dram=step.name == "save_act")
         elif step.name in ("dispatch", "combine"):
+            experts = self.layers.get(layer, _Layer(layer, self.head)).ops.get("experts")
+            if experts is not None and experts.attrs.get("switch_multicast") is True:
+                self.through_switches(step, experts)
+                return
             for chiplet, nbytes in self.a2a(layer, step.name):
                 src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
                 self.emit(step, chiplet, "send", kind, src=src, dst=dst, bytes=nbytes)
@@ -223,6 +228,46 @@ class _Lowering:
         else:
             rows.sort(key=lambda r: r[3])
         return [(name, weights) for name, weights, _, _ in rows]
+
+    def through_switches(self, step: Op, experts: Op) -> None:
+        """A deduplicated all-to-all relayed by the group switches (``switch_multicast``).
+
+        Dispatch: one send per group over the uplink (``uplink_bytes``), then the switch forwards each
+        chiplet its copies (``dispatch_bytes``). Combine: each chiplet returns its partial sums to the
+        switch, which reduces them in the network (when the target's switches reduce) and sends one
+        vector per token up; without in-switch reduction the uplink carries every partial sum.
+        """
+        uplink, per_chiplet = experts.attrs["uplink_bytes"], experts.attrs["dispatch_bytes"]
+        assert isinstance(uplink, list) and isinstance(per_chiplet, list)
+        per_group = self.target.chiplets_per_group
+        reduces = self.target.switch.reduction
+        for group, switch in enumerate(self.target.switches):
+            members = [(self.experts[c], per_chiplet[c]) for c in range(group * per_group, (group + 1) * per_group)]
+            up = uplink[group]
+            assert isinstance(up, int)
+            if step.name == "dispatch":
+                if not up:
+                    continue
+                self.emit(step, switch, "send", "all_to_all", src=self.root, dst=switch, bytes=up)
+                head = len(self.instrs) - 1
+                for chiplet, nbytes in members:
+                    if isinstance(nbytes, int) and nbytes:
+                        self.emit(step, chiplet, "send", "all_to_all", after=[head], src=switch, dst=chiplet,
+                                  bytes=nbytes)
+                continue
+            parts = []
+            for chiplet, nbytes in members:
+                if isinstance(nbytes, int) and nbytes:
+                    self.emit(step, chiplet, "send", "all_to_all", src=chiplet, dst=switch, bytes=nbytes)
+                    parts.append(len(self.instrs) - 1)
+            if not parts:
+                continue
+            total = sum(n for _, n in members if isinstance(n, int))
+            if reduces:
+                self.emit(step, switch, "reduce", "all_to_all", after=parts, unit=switch, bytes=up, inputs=len(parts))
+                parts = [len(self.instrs) - 1]
+            self.emit(step, switch, "send", "all_to_all", after=parts, src=switch, dst=self.root,
+                      bytes=up if reduces else total)
 
     def a2a(self, layer: int, which: str) -> list[tuple[str, int]]:
         """Bytes per expert chiplet of one dispatch or combine."""

@@ -36,6 +36,8 @@ class PassContext:
     seed: int = 0
     micro_batches: int = 4
     notes: list[str] = field(default_factory=list)
+    #: the routing trace of the module's MoE layers, left by expert-cluster for later passes
+    routing: Any = None
 
 
 @dataclass(frozen=True)

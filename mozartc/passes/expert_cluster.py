@@ -21,11 +21,12 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from mozartc.errors import PassError, TraceError
+from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
+from mozartc.mapping.routing import TraceSource, routing_for_layers, tokens_touching
 from mozartc.passes.base import Pass, PassContext
-from mozartc.traces.format import RoutingTrace, load_trace
+from mozartc.traces.format import RoutingTrace
 
 Method = Literal["contiguous", "random", "greedy", "refine", "kl", "cpsat"]
 
@@ -51,7 +52,8 @@ class ExpertCluster(Pass):
         if not layers:
             return module
         num_clusters = self.clusters or _target_clusters(ctx)
-        trace, label = self._trace(layers, ctx)
+        trace, label, source = self._trace(layers, ctx)
+        ctx.routing = trace
         result = cluster_trace(trace, num_clusters, self.method,
                                ClusterOptions(time_limit=self.time_limit, seed=ctx.seed))
         for position, ((_, op), clusters, value) in enumerate(
@@ -65,37 +67,20 @@ class ExpertCluster(Pass):
             op.attrs["trace_tokens"] = int(trace.topk.shape[1])
         module.attrs["clustering"] = {
             "method": Ident(self.method), "clusters": num_clusters, "C_T": round(result.c_t, 6),
-            "trace": label, "shared_experts": Ident(SHARED_EXPERT_POLICY),
+            "trace": label, "trace_source": source.to_attr(), "shared_experts": Ident(SHARED_EXPERT_POLICY),
         }
         return module
 
-    def _trace(self, layers: list[tuple[int, Op]], ctx: PassContext) -> tuple[RoutingTrace, str]:
-        """The routing trace for ``layers`` (loaded and matched, or synthetic) and how the IR names it."""
-        from mozartc.traces.synth import synth_params, synthesize
-
+    def _trace(self, layers: list[tuple[int, Op]], ctx: PassContext) -> tuple[RoutingTrace, str, TraceSource]:
+        """The routing trace for ``layers`` (loaded and matched, or synthetic), its label and its source."""
         experts, top_k = _shape(layers)
         ids = tuple(index for index, _ in layers)
         if ctx.trace_path is None:
-            trace = synthesize(len(layers), experts, top_k, self.synth_tokens, seed=ctx.seed,
-                               params=synth_params(self.synth_preset), layer_ids=ids)
-            return trace, f"synthetic ({trace.source}, {self.synth_tokens} tokens)"
-        trace = load_trace(ctx.trace_path)
-        where = str(ctx.trace_path)
-        if (trace.num_experts, trace.top_k) != (experts, top_k):
-            raise TraceError(f"trace has {trace.num_experts} experts top-{trace.top_k} but the model's "
-                             f"experts ops have {experts} experts top-{top_k}", where=where)
-        if set(ids) <= set(trace.layer_ids):
-            pick = [trace.layer_ids.index(i) for i in ids]
-        elif trace.num_layers == len(ids):
-            pick = list(range(len(ids)))
-        else:
-            raise TraceError(f"trace layers {list(trace.layer_ids)} do not cover the model's MoE layers "
-                             f"{list(ids)}", where=where)
-        if pick == list(range(trace.num_layers)) and trace.layer_ids == ids:
-            return trace, where
-        return RoutingTrace(topk=trace.topk[pick], num_experts=experts, top_k=top_k, model=trace.model,
-                            source=trace.source, layer_ids=ids, num_shared_experts=trace.num_shared_experts,
-                            where=where), where
+            source = TraceSource("synthetic", preset=self.synth_preset, tokens=self.synth_tokens, seed=ctx.seed)
+            trace = routing_for_layers(source, ids, experts, top_k)
+            return trace, f"synthetic ({trace.source}, {self.synth_tokens} tokens)", source
+        source = TraceSource("file", path=str(ctx.trace_path))
+        return routing_for_layers(source, ids, experts, top_k), str(ctx.trace_path), source
 
 
 def layer_traffic_counts(topk: np.ndarray, clusters: list[list[int]], num_experts: int) -> tuple[list[int], list[int]]:
@@ -107,9 +92,7 @@ def layer_traffic_counts(topk: np.ndarray, clusters: list[list[int]], num_expert
     cluster_of = np.empty(num_experts, dtype=np.int64)
     for c, members in enumerate(clusters):
         cluster_of[members] = c
-    hit = np.zeros((topk.shape[0], len(clusters)), dtype=bool)
-    hit[np.arange(topk.shape[0])[:, None], cluster_of[topk]] = True
-    return [int(x) for x in load], [int(x) for x in hit.sum(axis=0)]
+    return [int(x) for x in load], tokens_touching(topk, cluster_of, len(clusters))
 
 
 def _experts_ops(module: Module) -> list[tuple[int, Op]]:

@@ -10,6 +10,7 @@ import pytest
 from mozartc.driver import CompileOptions, compile_model
 from mozartc.ir import Module, Op, Region, parse_module, print_module
 from mozartc.ir.types import DTYPE_BYTES
+from mozartc.mapping.routing import TraceSource, routing_for_layers
 
 
 def _compile(model: str, pipeline: str, **kw: object) -> Module:
@@ -36,8 +37,26 @@ def test_dedup_dispatch_traffic_is_c_t_times_tokens_times_hidden(tiny_c: Module)
         total = sum(x for x in dispatch if isinstance(x, int))
         # each chiplet's copies are rounded to whole tokens: at most half a token per chiplet off
         assert abs(total - c_t * tokens * dim * element) <= len(dispatch) * dim * element / 2
-        uplink = op.attrs["uplink_bytes"]
-        assert isinstance(uplink, list) and sum(x for x in uplink if isinstance(x, int)) == total
+
+
+
+def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Module) -> None:
+    clustering = tiny_c.attrs["clustering"]
+    assert isinstance(clustering, dict)
+    experts = list(tiny_c.ops_named("experts"))
+    ids = tuple(r.index for r in tiny_c.layers() if r.index is not None and any(o.name == "experts" for o in r.ops()))
+    trace = routing_for_layers(TraceSource.from_attr(clustering["trace_source"]), ids, 32, 4)
+    for position, op in enumerate(experts):
+        clusters, chiplets = op.attrs["clusters"], op.attrs["chiplets"]
+        assert isinstance(clusters, list) and isinstance(chiplets, list)
+        group = {e: chiplets[c] // 4 for c, members in enumerate(clusters) if isinstance(members, list)
+                 for e in members}  # type: ignore[operator]
+        per_group = [0, 0, 0, 0]
+        for token in trace.layer(position).tolist():  # count by hand: distinct groups of each token
+            for g in {group[e] for e in token}:
+                per_group[g] += 1
+        scale = 2048 / trace.topk.shape[1]
+        assert op.attrs["uplink_bytes"] == [round(n * scale) * 64 * 2 for n in per_group]
 
 
 def test_without_dedup_the_schedule_sends_k_copies_per_token() -> None:
