@@ -123,10 +123,10 @@ class _Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
 
     # ---- plumbing -------------------------------------------------------------------------
-    def emit(self, step: Op, owner: str, op: str, kind: str, after: list[int] | None = None, **fields: Any) -> None:
+    def emit(self, step: Op, owner: str, op: str, kind: str, **fields: Any) -> None:
         """Append instruction ``op`` for ``step`` on ``owner`` (a chiplet or switch), after the steps
-        ``step`` waits for and the instructions ``after`` of the same step."""
-        deps: list[int] = list(after or ())
+        ``step`` waits for."""
+        deps: list[int] = []
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
             same = units.get(owner) if self.overlap else None
@@ -232,10 +232,12 @@ class _Lowering:
     def through_switches(self, step: Op, experts: Op) -> None:
         """A deduplicated all-to-all relayed by the group switches (``switch_multicast``).
 
-        Dispatch: one send per group over the uplink (``uplink_bytes``), then the switch forwards each
+        Dispatch: one send per group over the uplink (``uplink_bytes``) and the switch forwarding each
         chiplet its copies (``dispatch_bytes``). Combine: each chiplet returns its partial sums to the
         switch, which reduces them in the network (when the target's switches reduce) and sends one
-        vector per token up; without in-switch reduction the uplink carries every partial sum.
+        vector per token up; without in-switch reduction the uplink carries every partial sum. The
+        switch relays cut-through (it forwards and reduces as data arrives), so the legs of one
+        group's relay run concurrently rather than one after the other.
         """
         uplink, per_chiplet = experts.attrs["uplink_bytes"], experts.attrs["dispatch_bytes"]
         assert isinstance(uplink, list) and isinstance(per_chiplet, list)
@@ -249,25 +251,21 @@ class _Lowering:
                 if not up:
                     continue
                 self.emit(step, switch, "send", "all_to_all", src=self.root, dst=switch, bytes=up)
-                head = len(self.instrs) - 1
                 for chiplet, nbytes in members:
                     if isinstance(nbytes, int) and nbytes:
-                        self.emit(step, chiplet, "send", "all_to_all", after=[head], src=switch, dst=chiplet,
-                                  bytes=nbytes)
+                        self.emit(step, chiplet, "send", "all_to_all", src=switch, dst=chiplet, bytes=nbytes)
                 continue
-            parts = []
+            inputs = 0
             for chiplet, nbytes in members:
                 if isinstance(nbytes, int) and nbytes:
                     self.emit(step, chiplet, "send", "all_to_all", src=chiplet, dst=switch, bytes=nbytes)
-                    parts.append(len(self.instrs) - 1)
-            if not parts:
+                    inputs += 1
+            if not inputs:
                 continue
             total = sum(n for _, n in members if isinstance(n, int))
             if reduces:
-                self.emit(step, switch, "reduce", "all_to_all", after=parts, unit=switch, bytes=up, inputs=len(parts))
-                parts = [len(self.instrs) - 1]
-            self.emit(step, switch, "send", "all_to_all", after=parts, src=switch, dst=self.root,
-                      bytes=up if reduces else total)
+                self.emit(step, switch, "reduce", "all_to_all", unit=switch, bytes=up, inputs=inputs)
+            self.emit(step, switch, "send", "all_to_all", src=switch, dst=self.root, bytes=up if reduces else total)
 
     def a2a(self, layer: int, which: str) -> list[tuple[str, int]]:
         """Bytes per expert chiplet of one dispatch or combine."""
