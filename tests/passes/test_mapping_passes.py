@@ -19,7 +19,8 @@ def _compile(model: str, pipeline: str, **kw: object) -> Module:
 
 @pytest.fixture(scope="module")
 def tiny_c() -> Module:
-    return _compile("tiny-moe", "expert-cluster{method=greedy},allocate,a2a-dedup,stream-schedule")
+    pipeline = "expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=true},stream-schedule"
+    return _compile("tiny-moe", pipeline)
 
 
 def test_dedup_dispatch_traffic_is_c_t_times_tokens_times_hidden(tiny_c: Module) -> None:
@@ -57,6 +58,14 @@ def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Mo
                 per_group[g] += 1
         scale = 2048 / trace.topk.shape[1]
         assert op.attrs["uplink_bytes"] == [round(n * scale) * 64 * 2 for n in per_group]
+
+
+def test_without_switch_multicast_the_uplink_carries_its_chiplets_copies() -> None:
+    module = _compile("tiny-moe", "expert-cluster{method=greedy},allocate,a2a-dedup")
+    for op in module.ops_named("experts"):
+        dispatch, uplink = op.attrs["dispatch_bytes"], op.attrs["uplink_bytes"]
+        assert isinstance(dispatch, list) and isinstance(uplink, list)
+        assert uplink == [sum(dispatch[g * 4:(g + 1) * 4]) for g in range(4)]  # type: ignore[arg-type]
 
 
 def test_without_dedup_the_schedule_sends_k_copies_per_token() -> None:
