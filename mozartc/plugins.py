@@ -2,7 +2,7 @@
 
 A registry keeps ``name -> "module:Class"`` import paths (nothing is imported until a name is
 used) for its built-ins, and reads third-party ones from an entry-point group. Used by
-:mod:`mozartc.backends.registry`; the same pattern as :mod:`mozartc.passes.registry`.
+:mod:`mozartc.passes.registry` and :mod:`mozartc.backends.registry`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def unknown_name(what: str, name: str, known: dict[str, str], error: type[Mozart
     """``unknown WHAT 'name' (did you mean ...?); valid WHATs: ...`` as an ``error``."""
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return error(f"unknown {what} '{name}'{hint}; valid {what}s: {', '.join(sorted(known))}")
+    plural = f"{what}es" if what.endswith("s") else f"{what}s"
+    return error(f"unknown {what} '{name}'{hint}; valid {plural}: {', '.join(sorted(known))}")
 
 
 def load_named_class(name: str, known: dict[str, str], base: type[T], what: str,

@@ -10,15 +10,13 @@ The entry-point name must equal the class's ``name``. Nothing is imported until 
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from functools import lru_cache
-from importlib.metadata import entry_points
 
 from mozartc.errors import PassError
 from mozartc.passes.base import Pass
 from mozartc.passes.pipeline import parse_pipeline
 from mozartc.passes.presets import expand_presets
+from mozartc.plugins import entry_point_paths, load_named_class
 
 ENTRY_POINT_GROUP = "mozartc.passes"
 
@@ -35,7 +33,7 @@ BUILTIN_PASSES: dict[str, str] = {
 
 @lru_cache(maxsize=1)
 def _plugin_passes() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return entry_point_paths(ENTRY_POINT_GROUP)
 
 
 def available_passes() -> dict[str, str]:
@@ -45,16 +43,7 @@ def available_passes() -> dict[str, str]:
 
 def get_pass_class(name: str) -> type[Pass]:
     """Import and return the pass class called ``name``; :class:`PassError` lists valid names."""
-    known = available_passes()
-    if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise PassError(f"unknown pass '{name}'{hint}; valid passes: {', '.join(sorted(known))}")
-    module_name, _, attr = known[name].partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
-    if not (isinstance(cls, type) and issubclass(cls, Pass)) or cls.name != name:
-        raise PassError(f"pass plug-in '{name}' ({known[name]}) is not a Pass subclass named '{name}'")
-    return cls
+    return load_named_class(name, available_passes(), Pass, "pass", PassError)
 
 
 def build_pipeline(text: str) -> list[Pass]:

@@ -19,7 +19,8 @@ def plugin_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         EntryPoint("tag-module", "tests.passes.plugin_pass:TagModule", registry.ENTRY_POINT_GROUP),
         EntryPoint("misnamed", "tests.passes.plugin_pass:TagModule", registry.ENTRY_POINT_GROUP),
     ]
-    monkeypatch.setattr(registry, "entry_points", lambda group: [p for p in points if p.group == group])
+    monkeypatch.setattr(registry, "entry_point_paths",
+                        lambda group: {p.name: p.value for p in points if p.group == group})
     registry._plugin_passes.cache_clear()
     yield
     registry._plugin_passes.cache_clear()
