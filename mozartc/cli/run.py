@@ -28,14 +28,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     model.add_argument("--gemm-sram-bound", action="store_true",
                        help="time GEMMs by max(array cycles, tile SRAM traffic / SRAM bandwidth)")
     model.add_argument("--switch-shared", action="store_true",
-                       help="transfers through a switch do not hold it exclusively")
+                       help="transfers through a switch do not hold it exclusively (overrides the target's "
+                            "switch.blocking)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc run``."""
     options = ExecOptions(compute_efficiency=args.compute_efficiency, gemm_sram_bound=args.gemm_sram_bound,
-                          switch_exclusive=not args.switch_shared)
+                          switch_exclusive=False if args.switch_shared else None)
     result = run_stream_file(args.stream, args.target, options)
     report_text = report_json(result.report)
     trace_text = perfetto_json(result.timeline) if args.perfetto else None

@@ -21,7 +21,7 @@ The hot loop uses flat Python lists and heaps of tuples; no objects are created 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,6 +72,8 @@ def execute(stream: Stream, target: Target, options: ExecOptions | None = None, 
     already verified against this target).
     """
     opts = options or ExecOptions()
+    if opts.switch_exclusive is None:
+        opts = replace(opts, switch_exclusive=target.switch.blocking)
     if not opts.compute_efficiency > 0:
         raise MozartError(f"compute_efficiency must be positive, got {opts.compute_efficiency}")
     if check:

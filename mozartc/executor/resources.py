@@ -43,12 +43,13 @@ class ExecOptions:
 
     ``compute_efficiency``: fraction of a chiplet's peak FLOP/s that non-GEMM ``compute`` reaches.
     ``gemm_sram_bound``: time a GEMM by ``max(compute, tile SRAM traffic / SRAM bandwidth)``.
-    ``switch_exclusive``: a transfer routed through a switch holds the whole switch.
+    ``switch_exclusive``: a transfer routed through a switch holds the whole switch; None (default)
+    takes the target's ``switch.blocking``.
     """
 
     compute_efficiency: float = 1.0
     gemm_sram_bound: bool = False
-    switch_exclusive: bool = True
+    switch_exclusive: bool | None = None
 
 
 class Machine:

@@ -100,6 +100,9 @@ class SwitchSpec(_Spec):
     latency_ns: float = Field(ge=0, le=1_000_000)
     reduction: bool
     reduction_gbps: float | None = Field(default=None, gt=0, le=1_000_000)
+    #: true: a transfer through the switch occupies all of it (one transfer at a time, a shared bus);
+    #: false: a non-blocking crossbar where only the ports (links) a transfer uses are busy
+    blocking: bool = True
 
     @model_validator(mode="after")
     def _rate_when_reducing(self) -> SwitchSpec:
