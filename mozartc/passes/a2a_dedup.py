@@ -3,7 +3,7 @@
 Marks every ``experts`` op ``a2a_dedup = true`` and stores the resulting traffic per micro-batch
 (:mod:`mozartc.mapping.traffic`): ``dispatch_bytes`` per expert chiplet (their sum is
 ``C_T x tokens x hidden x bytes``) and ``uplink_bytes`` per group, the attention chiplet -> switch
-link. With ``switch-multicast=true`` (PAPER.md section 7: switches route token-wise and reduce)
+link. With ``switch-multicast`` (default; PAPER.md section 7: switches route token-wise and reduce)
 the uplink carries one copy per token and destination *group*, the switch fans it out to the group's
 chiplets, and the combine's partial sums are reduced in the switch before the uplink; without it the
 uplink carries the sum of its chiplets' copies. Without this pass the schedule sends ``top_k``
@@ -36,11 +36,9 @@ class A2ADedup(Pass):
     summary: ClassVar[str] = "one token copy per destination chiplet; record dispatch traffic"
     needs_target: ClassVar[bool] = True
 
-    # Off by default: under the executor's exclusive-switch model (ExecOptions.switch_exclusive) the
-    # relay legs serialise with the group's weight loads through the same switch, which makes
-    # mozart-b slower than mozart-a on deepseek-moe-16b-base; the calibration work (issue 8) decides
-    # the switch model and this default together.
-    switch_multicast: bool = field(default=False, metadata={
+    # On by default (PAPER.md section 7; docs/calibration.md): with per-step weight reload it is what
+    # makes the efficient all-to-all pay off the way Table 4 shows.
+    switch_multicast: bool = field(default=True, metadata={
         "help": "switches multicast the dispatch and reduce the combine (one uplink copy per token and group)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:

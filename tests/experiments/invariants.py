@@ -11,8 +11,13 @@ RECORD_KEYS = {"model", "pipeline", "seq_len", "dram", "target", "target_name", 
 LADDER = ("baseline", "mozart-a", "mozart-b", "mozart-c")
 
 
-def check_results(records: list[dict[str, Any]]) -> None:
-    """Every record complete, baselines at 1, ladder strictly ordered, breakdown sums to step time."""
+def check_results(records: list[dict[str, Any]], strict_ladder: bool = True) -> None:
+    """Every record complete, baselines at 1, ladder strictly ordered, breakdown sums to step time.
+
+    ``strict_ladder=False`` is for toy models (tiny-moe: 2 experts per chiplet), where clustering
+    cannot shorten the step and mozart-c may tie mozart-b within 0.1%; the paper models keep the
+    strict ladder (test_quick_reproduction, tests/passes/test_mapping_passes.py).
+    """
     assert records, "no records"
     groups: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
     for r in records:
@@ -27,7 +32,10 @@ def check_results(records: list[dict[str, Any]]) -> None:
         assert tuple(rungs) == LADDER, key
         assert rungs["baseline"]["normalized_latency"] == 1.0
         steps = [rungs[p]["step_time_s"] for p in LADDER]
-        assert all(a > b for a, b in pairwise(steps)), (key, steps)
+        if strict_ladder:
+            assert all(a > b for a, b in pairwise(steps)), (key, steps)
+        else:
+            assert steps[0] > steps[1] > steps[2] and steps[3] <= steps[2] * 1.001, (key, steps)
         for p in LADDER:
             assert abs(rungs[p]["normalized_latency"] - rungs[p]["step_time_s"] / steps[0]) < 1e-12
         # without a2a-dedup a token is sent once per selected expert; with it, at most that

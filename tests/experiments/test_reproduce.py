@@ -45,7 +45,7 @@ def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
     assert first.code == 0, first.err
     assert "total wall time" in first.err
     records = json.loads((tmp_path / "a" / "results.json").read_text())
-    check_results(records)
+    check_results(records, strict_ladder=False)
     names = {p.name for p in (tmp_path / "a").iterdir()}
     assert {"results.json", "table.md", "run_info.json", "normalized_latency.png", "seq_len.png", "dram.png",
             "breakdown.png"} <= names

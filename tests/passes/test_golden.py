@@ -28,10 +28,11 @@ CASES = [
     ("tiny.clustered.mir", "allocate{method=bip}", "tiny.allocated.mir"),
     ("tiny.contiguous.mir", "allocate{method=round-robin}", "tiny.round-robin.mir"),
     ("tiny.allocated.mir", "a2a-dedup", "tiny.dedup.mir"),
-    ("tiny.allocated.mir", "a2a-dedup{switch-multicast=true}", "tiny.multicast.mir"),
+    ("tiny.allocated.mir", "a2a-dedup{switch-multicast=false}", "tiny.no-multicast.mir"),
     ("tiny.dedup.mir", "stream-schedule{micro-batches=2}", "tiny.scheduled.mir"),
     ("tiny.round-robin.mir", "stream-schedule{micro-batches=2,overlap=false,order=index}", "tiny.baseline.mir"),
-    ("tiny.dedup.mir", "stream-schedule{micro-batches=2,reload=per-step,recompute=true}", "tiny.per-step.mir"),
+    ("tiny.dedup.mir", "stream-schedule{micro-batches=2,reload=per-micro-batch,recompute=true}",
+     "tiny.per-micro-batch.mir"),
 ]
 
 

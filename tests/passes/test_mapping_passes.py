@@ -61,7 +61,7 @@ def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Mo
 
 
 def test_without_switch_multicast_the_uplink_carries_its_chiplets_copies() -> None:
-    module = _compile("tiny-moe", "expert-cluster{method=greedy},allocate,a2a-dedup")
+    module = _compile("tiny-moe", "expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=false}")
     for op in module.ops_named("experts"):
         dispatch, uplink = op.attrs["dispatch_bytes"], op.attrs["uplink_bytes"]
         assert isinstance(dispatch, list) and isinstance(uplink, list)
