@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", action="store_true", help="run every method (or --methods) side by side")
     p.add_argument("--methods", help="comma-separated methods for --compare (default: all)")
     p.add_argument("--list", action="store_true", help="list the clustering methods and exit")
+    p.add_argument("--cpsat-max-experts", type=int, default=32,
+                   help="cpsat runs the CP-SAT solve only on layers of at most this many experts (0: always); "
+                        "above it, where the solve never improved its greedy hint, it keeps greedy + refinement")
     p.add_argument("--time-limit", type=float, default=0.1,
                    help="CP-SAT deterministic time per layer (default 0.1; about 0.4 s of wall time)")
     p.add_argument("--seed", type=int, default=0)
@@ -47,7 +50,8 @@ def _cluster(args: argparse.Namespace) -> int:
         return 0
     if not args.trace:
         raise MozartError("--trace is required (a trace .npz file or a folder of them)", where="cluster")
-    options = ClusterOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    options = ClusterOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                             cpsat_max_experts=args.cpsat_max_experts)
     methods = args.methods.split(",") if args.methods else None
     for name in methods or ([] if args.compare else [args.method]):
         get_method(name)

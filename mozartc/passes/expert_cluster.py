@@ -44,6 +44,8 @@ class ExpertCluster(Pass):
     clusters: int = field(default=0, metadata={"help": "clusters per layer (0: the target's expert chiplets)"})
     synth_tokens: int = field(default=20000, metadata={"help": "tokens per layer of the synthetic trace"})
     synth_preset: str = field(default="mixed-text", metadata={"help": "synthetic generator preset"})
+    cpsat_max_experts: int = field(default=32, metadata={
+        "help": "cpsat solves CP-SAT only on layers of at most this many experts (0: always)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
         from mozartc.clustering import SHARED_EXPERT_POLICY, ClusterOptions, cluster_trace
@@ -55,7 +57,8 @@ class ExpertCluster(Pass):
         trace, label, source = self._trace(layers, ctx)
         ctx.routing = trace
         result = cluster_trace(trace, num_clusters, self.method,
-                               ClusterOptions(time_limit=self.time_limit, seed=ctx.seed))
+                               ClusterOptions(time_limit=self.time_limit, seed=ctx.seed,
+                                              cpsat_max_experts=self.cpsat_max_experts))
         for position, ((_, op), clusters, value) in enumerate(
                 zip(layers, result.clusters(), result.per_layer_c_t, strict=True)):
             value_list: list[Attr] = [list[Attr](c) for c in clusters]
