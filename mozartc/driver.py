@@ -4,7 +4,7 @@
 
     from mozartc.driver import CompileOptions, compile_model
     result = compile_model(CompileOptions(model="tiny-moe", pipeline="capture"))
-    print(result.ir_text)
+    text = result.ir_text  # the mapped module as .mir
 """
 
 from __future__ import annotations
