@@ -1,4 +1,4 @@
-"""The compile driver: model in, mapped IR (and later an instruction stream and timing) out.
+"""The compile driver: model in, mapped IR, instruction stream and timed training step out.
 
 ``compile_model`` is what ``mozartc compile`` runs, usable from Python::
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from mozartc.errors import PassError
 from mozartc.hw.target import MB_BYTES
-from mozartc.ir.core import Module, Op, Region
+from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.mapping.traffic import dispatch_copies
 
@@ -143,7 +143,6 @@ def _largest_cluster_bytes(module: Module) -> dict[int, int]:
     out: dict[int, int] = {}
     element = DTYPE_BYTES[str(module.attrs["dtype"])]
     for region in module.layers():
-        assert isinstance(region, Region)
         for op in region.ops():
             clusters = op.attrs.get("clusters")
             if op.name == "experts" and isinstance(clusters, list) and region.index is not None:
