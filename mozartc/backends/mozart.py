@@ -13,7 +13,10 @@ Each schedule step becomes instructions on named resources of the target (:mod:`
   dense FFNs and the LM head: a ``1/chiplets`` slice of the weights on every expert chiplet;
   backward multiplies the GEMM count by the step's FLOPs ratio (2, or 3 with recomputation);
 - ``dispatch`` / ``combine``: one send per expert chiplet to/from the attention chiplet;
-- ``save_act`` / ``load_act``: the attention chiplet to/from its DRAM.
+- ``save_act`` / ``load_act``: the attention chiplet to/from its DRAM; with ``block = experts`` (or
+  ``dense``) every expert chiplet to/from its group's DRAM, the step's bytes split in proportion to
+  what each chiplet keeps (:func:`mozartc.mapping.traffic.expert_act_bytes`; evenly for a split
+  dense FFN).
 
 Dependencies are per chiplet where both steps act on it (chiplet c's expert compute waits for
 chiplet c's load and dispatch, not the whole group) and otherwise on every instruction of the step
@@ -35,7 +38,7 @@ from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op, Region
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.mapping.blocks import ATTENTION_SIDE
-from mozartc.mapping.traffic import dispatch_copies
+from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 #: expert token counts are rounded up to this multiple (GEMM rows pad to the array; keeps the
 #: number of distinct GEMM shapes small so their cost is cached)
@@ -112,6 +115,8 @@ class _Lowering:
         self.tokens = seq_len * micro_batch
         self.order = str(schedule.attrs.get("order", "load-desc"))
         self.overlap = schedule.attrs.get("overlap", True) is True
+        ffn_tensors = schedule.attrs.get("expert_act_tensors", 0)
+        self.expert_act_tensors = ffn_tensors if isinstance(ffn_tensors, int) else 0
         self.instrs: list[Instr] = []
         # step name -> unit -> instruction indices; and step name -> all its indices
         self.by_unit: dict[str, dict[str, list[int]]] = {}
@@ -188,10 +193,16 @@ class _Lowering:
             nbytes = step.attrs["bytes"]
             assert isinstance(nbytes, int)
             op = "store" if step.name == "save_act" else "load"
-            self.transfer(step, op, kind, self.root, nbytes, to_dram=step.name == "save_act")
+            if block in ("experts", "dense"):
+                for unit, share in self.act_shares(layer, block, nbytes):
+                    if share:
+                        self.transfer(step, op, kind, unit, share, to_dram=step.name == "save_act")
+            else:
+                self.transfer(step, op, kind, self.root, nbytes, to_dram=step.name == "save_act")
         elif step.name in ("dispatch", "combine"):
             experts = self.layers.get(layer, _Layer(layer, self.head)).ops.get("experts")
-            if experts is not None and experts.attrs.get("switch_multicast") is True:
+            if experts is not None and (experts.attrs.get("switch_multicast") is True
+                                        or experts.attrs.get("switch_reduce") is True):
                 self.through_switches(step, experts)
                 return
             for chiplet, nbytes in self.a2a(layer, step.name):
@@ -212,6 +223,15 @@ class _Lowering:
             return [(chiplet, -(-total * w // whole)) for chiplet, w in weights]
         return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
 
+    def act_shares(self, layer: int, block: str, total: int) -> list[tuple[str, int]]:
+        """How an expert-side activation save divides over the expert chiplets (chiplet order)."""
+        if block == "dense":
+            return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
+        op = self.layers[layer].ops["experts"]
+        kept = expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors)
+        whole = sum(kept) or 1
+        return [(self.experts[c], -(-total * k // whole)) for c, k in enumerate(kept)]
+
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count, in the schedule's load order."""
         clusters, chiplets, load = op.attrs["clusters"], op.attrs["chiplets"], op.attrs["expert_load"]
@@ -230,19 +250,21 @@ class _Lowering:
         return [(name, weights) for name, weights, _, _ in rows]
 
     def through_switches(self, step: Op, experts: Op) -> None:
-        """A deduplicated all-to-all relayed by the group switches (``switch_multicast``).
+        """A deduplicated all-to-all relayed by the group switches (``switch_multicast``/``switch_reduce``).
 
-        Dispatch: one send per group over the uplink (``uplink_bytes``) and the switch forwarding each
-        chiplet its copies (``dispatch_bytes``). Combine: each chiplet returns its partial sums to the
-        switch, which reduces them in the network (when the target's switches reduce) and sends one
-        vector per token up; without in-switch reduction the uplink carries every partial sum. The
-        switch relays cut-through (it forwards and reduces as data arrives), so the legs of one
-        group's relay run concurrently rather than one after the other.
+        Dispatch: one send per group over the uplink (``uplink_bytes``: one copy per token and group
+        when the switch multicasts, else the sum of its chiplets' copies) and the switch forwarding
+        each chiplet its copies (``dispatch_bytes``). Combine: each chiplet returns its partial sums to
+        the switch; when the op asks for ``switch_reduce`` and the target's switches reduce, the switch
+        reduces them and sends one vector per token up (``group_bytes``), otherwise every partial sum
+        goes up. The switch relays cut-through (it forwards and reduces as data arrives), so the legs
+        of one group's relay run concurrently rather than one after the other.
         """
         uplink, per_chiplet = experts.attrs["uplink_bytes"], experts.attrs["dispatch_bytes"]
         assert isinstance(uplink, list) and isinstance(per_chiplet, list)
         per_group = self.target.chiplets_per_group
-        reduces = self.target.switch.reduction
+        reduces = self.target.switch.reduction and experts.attrs.get("switch_reduce") is True
+        reduced = experts.attrs.get("group_bytes") if reduces else None
         for group, switch in enumerate(self.target.switches):
             members = [(self.experts[c], per_chiplet[c]) for c in range(group * per_group, (group + 1) * per_group)]
             up = uplink[group]
@@ -262,10 +284,13 @@ class _Lowering:
                     inputs += 1
             if not inputs:
                 continue
-            total = sum(n for _, n in members if isinstance(n, int))
-            if reduces:
-                self.emit(step, switch, "reduce", "all_to_all", unit=switch, bytes=up, inputs=inputs)
-            self.emit(step, switch, "send", "all_to_all", src=switch, dst=self.root, bytes=up if reduces else total)
+            if isinstance(reduced, list):
+                back = reduced[group]
+                assert isinstance(back, int)
+                self.emit(step, switch, "reduce", "all_to_all", unit=switch, bytes=back, inputs=inputs)
+            else:
+                back = sum(n for _, n in members if isinstance(n, int))
+            self.emit(step, switch, "send", "all_to_all", src=switch, dst=self.root, bytes=back)
 
     def a2a(self, layer: int, which: str) -> list[tuple[str, int]]:
         """Bytes per expert chiplet of one dispatch or combine."""

@@ -10,7 +10,8 @@
   (gaps, if any, are ``exposed``); they add up to the step time.
 - **lower bound**: the largest of, per resource, what it must do at full rate: a DRAM stack's
   ``bytes / bandwidth``, a chiplet's summed compute time, a directed link's ``bytes / bandwidth``,
-  a switch's routed ``bytes / bandwidth`` plus its reductions; and the longest dependency chain of
+  a switch's summed reduction time, or, when switches are exclusive (blocking), the summed time of
+  every transfer and reduction holding it (one at a time); and the longest dependency chain of
   durations. Every term is <= the step time of any schedule the engine can produce.
 
 Reports are plain dicts; :func:`report_json` gives byte-identical text for identical inputs
@@ -97,15 +98,17 @@ def lower_bounds(tl: Timeline) -> dict[str, tuple[float, str]]:
     compute_mask = np.array([i.op in ("gemm", "compute") for i in instrs], dtype=bool)
     per_res_busy = np.bincount(tl.res_index, weights=np.repeat(tl.duration * (reduce_mask | compute_mask), counts),
                                minlength=len(tl.resources))
+    per_res_held = np.bincount(tl.res_index, weights=np.repeat(tl.duration, counts), minlength=len(tl.resources))
     best: dict[str, tuple[float, str]] = {}
     for r, name in enumerate(tl.resources):
         family = name.split(":", 1)[0]
         bw = tl.bandwidth_gbps[r]
         if family == "compute":
             value, why = float(per_res_busy[r]), f"{name}: summed compute time"
+        elif family == "switch" and tl.options.switch_exclusive:
+            value, why = float(per_res_held[r]), f"{name}: summed time of the transfers and reductions holding it"
         elif family == "switch":
-            routed = per_res_bytes[r] / (bw * GBPS_BYTES) if tl.options.switch_exclusive else 0.0
-            value, why = float(routed + per_res_busy[r]), f"{name}: routed bytes / bandwidth + reductions"
+            value, why = float(per_res_busy[r]), f"{name}: summed reduction time"
         else:
             value = float(per_res_bytes[r] / (bw * GBPS_BYTES))
             why = f"{name}: {int(per_res_bytes[r])} bytes / {bw:g} GB/s"

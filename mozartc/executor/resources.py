@@ -13,6 +13,11 @@ A transfer (load/store/send) from ``src`` to ``dst`` follows the unique tree rou
 resource on it for its whole duration: the DRAM channel at a DRAM end (the DRAM edge is the
 channel, so it is not a separate link), each die-to-die edge in travel direction, each switch it
 passes (unless ``switch_exclusive`` is off). Chiplets at the ends or relaying do not spend compute.
+A relayed all-to-all (``a2a-dedup`` with ``switch-multicast``/``switch-reduce``) has legs that start
+or end at a switch: under ``switch_exclusive`` its uplink leg (attention chiplet <-> switch) holds
+the switch too, standing for the whole cut-through transaction, while its leaf legs (switch <->
+expert chiplet) hold only their links; so a blocking switch serialises a group's weight stream with
+its all-to-all whichever way the all-to-all is sent.
 
 Durations (seconds):
 
@@ -146,6 +151,10 @@ class Machine:
                 hops.append((sw.bandwidth_gbps, sw.latency_ns))
                 if self.options.switch_exclusive:
                     res.append(self._ids[f"switch:{node}"])
+        if self.options.switch_exclusive and len(nodes) == 2:
+            end = next((n for n in nodes if self._roles.get(n) == "switch"), None)
+            if end is not None and self._roles.get(nodes[0] if end == nodes[1] else nodes[1]) == "attention":
+                res.append(self._ids[f"switch:{end}"])
         out = (tuple(res), min(bw for bw, _ in hops), sum(lat for _, lat in hops))
         self._routes[key] = out
         return out

@@ -170,25 +170,27 @@ def _check_step(op: Op, types: list[Type]) -> list[str]:
 _STEP = {"phase": "ident", "mb": "nonneg_int", "layer": "nonneg_int"}
 STEP_PHASES = ("fwd", "bwd", "update")
 SCHEDULE_SPECS = tuple(
-    OpSpec(name, summary, ("deps",), "event", {**_STEP, **extra}, choices={"phase": STEP_PHASES},
+    OpSpec(name, summary, ("deps",), "event", {**_STEP, **extra}, optional, choices={"phase": STEP_PHASES},
            check=_check_step, variadic=True)
-    for name, summary, extra in (
+    for name, summary, extra, optional in (
         ("load_weights", "Stream a block's weights from DRAM into chiplet SRAM.",
-         {"block": "ident", "bytes": "nonneg_int"}),
+         {"block": "ident", "bytes": "nonneg_int"}, {}),
         ("compute", "Run a block's math on its chiplets (attention, experts, dense MLP, shared experts).",
-         {"block": "ident", "flops": "nonneg_int"}),
+         {"block": "ident", "flops": "nonneg_int"}, {}),
         ("dispatch", "All-to-all: send each token's activations to the chiplets of its experts.",
-         {"bytes": "nonneg_int"}),
+         {"bytes": "nonneg_int"}, {}),
         ("combine", "All-to-all back: return expert outputs to the attention chiplet (reduced in switches).",
-         {"bytes": "nonneg_int"}),
-        ("save_act", "Write activations needed by the backward pass to DRAM.", {"bytes": "nonneg_int"}),
-        ("load_act", "Read saved activations back for the backward pass.", {"bytes": "nonneg_int"}),
+         {"bytes": "nonneg_int"}, {}),
+        ("save_act", "Write activations needed by the backward pass to DRAM (block: whose chiplets save).",
+         {"bytes": "nonneg_int"}, {"block": "ident"}),
+        ("load_act", "Read saved activations back for the backward pass (block: whose chiplets read).",
+         {"bytes": "nonneg_int"}, {"block": "ident"}),
         ("load_grads", "Read a block's partial gradients (accumulated over micro-batches) from DRAM.",
-         {"block": "ident", "bytes": "nonneg_int"}),
-        ("store_grads", "Write a block's partial gradients to DRAM.", {"block": "ident", "bytes": "nonneg_int"}),
-        ("update", "Optimizer step of a block on its chiplets.", {"block": "ident", "flops": "nonneg_int"}),
+         {"block": "ident", "bytes": "nonneg_int"}, {}),
+        ("store_grads", "Write a block's partial gradients to DRAM.", {"block": "ident", "bytes": "nonneg_int"}, {}),
+        ("update", "Optimizer step of a block on its chiplets.", {"block": "ident", "flops": "nonneg_int"}, {}),
         ("store_weights", "Write updated weights (and optimizer state) back to DRAM.",
-         {"block": "ident", "bytes": "nonneg_int"}),
+         {"block": "ident", "bytes": "nonneg_int"}, {}),
     )
 )
 
@@ -213,8 +215,8 @@ OP_SPECS: dict[str, OpSpec] = {
                "tensor", {"experts": "pos_int", "top_k": "pos_int", "expert_params": "nonneg_int", **_FFN},
                {"clusters": "int_matrix", "C_T": "float", "expert_load": "int_list", "cluster_tokens": "int_list",
                 "trace_tokens": "pos_int", "chiplets": "int_list", "group_load": "int_list",
-                "a2a_dedup": "bool", "switch_multicast": "bool", "dispatch_bytes": "int_list",
-                "uplink_bytes": "int_list"},
+                "a2a_dedup": "bool", "switch_multicast": "bool", "switch_reduce": "bool",
+                "dispatch_bytes": "int_list", "uplink_bytes": "int_list", "group_bytes": "int_list"},
                {"act": ACTIVATIONS}, check=_check_experts),
         OpSpec("shared_experts", "Always-active shared experts (fused into one FFN).", ("x",), "tensor",
                {"experts": "pos_int", **_FFN}, choices={"act": ACTIVATIONS}, check=_same_as_input),

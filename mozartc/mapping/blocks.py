@@ -12,8 +12,12 @@ seq_len`` tokens, ``D`` hidden size and ``b`` bytes per element:
   :mod:`mozartc.mapping.traffic` times ``D x b``; for a split dense FFN every chiplet gets the whole
   input and returns a partial sum (``chiplets x T x D x b`` each way); for the LM head the combine
   returns two softmax statistics per token and chiplet;
-- backward FLOPs = 2 x forward (plus 1 x forward with recomputation); saved activations =
-  ``act_tensors x T x D x b`` per layer (``1 x`` with recomputation).
+- backward FLOPs = 2 x forward (plus 1 x forward with recomputation); saved activations on the
+  attention chiplet = ``act_tensors x T x D x b`` per layer (``1 x`` with recomputation);
+- saved activations on the expert chiplets (``expert_save_bytes``, when ``ffn_tensors`` is not None):
+  routed experts save what :func:`mozartc.mapping.traffic.expert_act_bytes` gives per chiplet; a
+  split dense FFN saves its input on every chiplet plus ``ffn_tensors x T x F / chiplets`` each;
+  ``ffn_tensors`` is 0 with recomputation (only the inputs are kept).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from mozartc.errors import PassError
 from mozartc.hw.target import MB_BYTES
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.traffic import dispatch_copies
+from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 ATTENTION_SIDE = ("rmsnorm", "attention", "router", "shared_experts", "add")
 
@@ -46,6 +50,7 @@ class BlockCosts:
     dispatch_bytes: int
     combine_bytes: int
     save_bytes: int
+    expert_save_bytes: int = 0
 
 
 def _int(op: Op, key: str) -> int:
@@ -57,8 +62,12 @@ def _expert_chiplets(target: Any) -> int:
     return len(target.expert_chiplets) if target is not None else 16
 
 
-def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool) -> list[BlockCosts]:
-    """The schedule's blocks in forward order, with their per-micro-batch costs (module docstring)."""
+def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool,
+                expert_ffn_tensors: int | None = None) -> list[BlockCosts]:
+    """The schedule's blocks in forward order, with their per-micro-batch costs (module docstring).
+
+    ``expert_ffn_tensors`` None: the expert chiplets save nothing (their activations are not modelled).
+    """
     seq_len, micro_batch = module.attrs.get("seq_len"), module.attrs.get("micro_batch")
     assert isinstance(seq_len, int) and isinstance(micro_batch, int)
     tokens = seq_len * micro_batch
@@ -76,21 +85,31 @@ def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool) 
         act = tokens * dim * element
         experts = next((op for op in ops if op.name == "experts"), None)
         mlp = next((op for op in ops if op.name == "mlp"), None)
-        kind, e_bytes, e_flops, disp, comb = "", 0, 0, 0, 0
+        kind, e_bytes, e_flops, disp, comb, e_saved = "", 0, 0, 0, 0, 0
+        ffn_tensors = 0 if recompute else (expert_ffn_tensors or 0)
         if experts is not None:
             kind, e_bytes = "experts", _int(experts, "param_bytes")
             e_flops = tokens * _int(experts, "flops_per_token")
             copies = sum(dispatch_copies(experts, tokens, dedup=experts.attrs.get("a2a_dedup") is True))
             disp = comb = copies * dim * element
+            if expert_ffn_tensors is not None:
+                e_saved = sum(expert_act_bytes(experts, tokens, element, ffn_tensors))
         elif mlp is not None:
             kind, e_bytes = "dense", _int(mlp, "param_bytes")
             e_flops = tokens * _int(mlp, "flops_per_token")
             disp = comb = chiplets * act
+            if expert_ffn_tensors is not None:
+                e_saved = chiplets * dense_act_share(tokens, dim, _int(mlp, "ffn_dim"), chiplets, element, ffn_tensors)
         saved = act if recompute else act_tensors * act
         blocks.append(BlockCosts(layer, tokens, attn_bytes, attn_flops, bwd * attn_flops, kind, e_bytes, e_flops,
-                                 bwd * e_flops, disp, comb, saved))
+                                 bwd * e_flops, disp, comb, saved, e_saved))
     blocks.append(_head_block(module, tokens, element, chiplets, len(blocks), bwd))
     return blocks
+
+
+def dense_act_share(tokens: int, dim: int, ffn: int, chiplets: int, element: int, ffn_tensors: int) -> int:
+    """Bytes one chiplet of a split dense FFN saves: its whole input plus its slice of the FFN tensors."""
+    return (tokens * dim + tokens * -(-ffn // chiplets) * ffn_tensors) * element
 
 
 def _head_block(module: Module, tokens: int, element: int, chiplets: int, layer: int, bwd: int) -> BlockCosts:

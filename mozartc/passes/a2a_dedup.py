@@ -3,11 +3,18 @@
 Marks every ``experts`` op ``a2a_dedup = true`` and stores the resulting traffic per micro-batch
 (:mod:`mozartc.mapping.traffic`): ``dispatch_bytes`` per expert chiplet (their sum is
 ``C_T x tokens x hidden x bytes``) and ``uplink_bytes`` per group, the attention chiplet -> switch
-link. With ``switch-multicast`` (default; PAPER.md section 7: switches route token-wise and reduce)
-the uplink carries one copy per token and destination *group*, the switch fans it out to the group's
-chiplets, and the combine's partial sums are reduced in the switch before the uplink; without it the
-uplink carries the sum of its chiplets' copies. Without this pass the schedule sends ``top_k``
-copies per token end to end.
+link, for the dispatch. Two switch features (PAPER.md section 7: "switches do token-wise routing
+and reduction") are separate options:
+
+- ``switch-multicast`` (dispatch): the uplink carries one copy per token and destination *group* and
+  the switch fans it out to the group's chiplets; without it the uplink carries the sum of its
+  chiplets' copies (the switch routes each copy).
+- ``switch-reduce`` (combine): the chiplets' partial sums are reduced in the switch and one vector per
+  token and group goes up (when the target's switches reduce); without it every chiplet's copy goes up.
+
+With either on the op records ``group_bytes`` (per group: tokens that select one of its experts x
+hidden x bytes, counted on the routing trace) and the all-to-all is relayed through the switches.
+Without this pass the schedule sends ``top_k`` copies per token end to end.
 """
 
 from __future__ import annotations
@@ -36,30 +43,37 @@ class A2ADedup(Pass):
     summary: ClassVar[str] = "one token copy per destination chiplet; record dispatch traffic"
     needs_target: ClassVar[bool] = True
 
-    # On by default (PAPER.md section 7; docs/calibration.md): with per-step weight reload it is what
-    # makes the efficient all-to-all pay off the way Table 4 shows.
+    # PAPER.md section 7 says the switches route token-wise and reduce; whether the dispatch is also
+    # multicast is not said. Defaults: docs/calibration.md.
     switch_multicast: bool = field(default=True, metadata={
-        "help": "switches multicast the dispatch and reduce the combine (one uplink copy per token and group)"})
+        "help": "switches multicast the dispatch (one uplink copy per token and group)"})
+    switch_reduce: bool = field(default=True, metadata={
+        "help": "switches reduce the combine's partial sums (one uplink copy per token and group)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
         tokens = _tokens_per_micro_batch(module)
         element = DTYPE_BYTES[str(module.attrs["dtype"])]
         groups, per_group = target_groups(ctx)
         experts = list(module.ops_named("experts"))
-        trace = self._routing(module, ctx, experts) if self.switch_multicast and experts else None
+        relayed = self.switch_multicast or self.switch_reduce
+        trace = self._routing(module, ctx, experts) if relayed and experts else None
         for position, op in enumerate(experts):
             dim, trace_tokens = op.attrs["dim"], op.attrs["trace_tokens"]
             assert isinstance(dim, int) and isinstance(trace_tokens, int)
             per_chiplet = [c * dim * element for c in dispatch_copies(op, tokens, dedup=True)]
             op.attrs["a2a_dedup"] = True
             op.attrs["dispatch_bytes"] = list[Attr](per_chiplet)
-            if trace is None:
-                op.attrs["uplink_bytes"] = list[Attr](uplink_sums(per_chiplet, per_group))
-                continue
-            per_group_tokens = tokens_touching(trace.layer(position), _group_of_expert(op, per_group), groups)
-            op.attrs["switch_multicast"] = True
-            op.attrs["uplink_bytes"] = list[Attr](
-                round(n * tokens / trace_tokens) * dim * element for n in per_group_tokens)
+            uplink = uplink_sums(per_chiplet, per_group)
+            if trace is not None:
+                per_group_tokens = tokens_touching(trace.layer(position), _group_of_expert(op, per_group), groups)
+                group_bytes = [round(n * tokens / trace_tokens) * dim * element for n in per_group_tokens]
+                op.attrs["group_bytes"] = list[Attr](group_bytes)
+                if self.switch_multicast:
+                    op.attrs["switch_multicast"] = True
+                    uplink = group_bytes
+                if self.switch_reduce:
+                    op.attrs["switch_reduce"] = True
+            op.attrs["uplink_bytes"] = list[Attr](uplink)
         return module
 
     def _routing(self, module: Module, ctx: PassContext, experts: list[Op]) -> RoutingTrace:

@@ -22,6 +22,10 @@ Modelling choices the paper leaves open are options (see ``docs/schedule.md``):
 - ``order=load-desc``: inside a group, the heaviest cluster's weights load first and experts run in
   that order; ``index`` keeps chiplet order.
 - ``recompute``: save only each layer's input and recompute the forward in backward.
+- ``expert-saves`` (default on): the expert chiplets save their received token copies and
+  ``expert-act-tensors`` FFN-size tensors per (token, expert) pair to their group's DRAM and read
+  them back in backward (:mod:`mozartc.mapping.traffic`); a group's DRAM traffic then follows its
+  workload, which is what ``allocate`` balances (PAPER.md section 5).
 - The optimizer is the module's ``optimizer`` attribute (``mozartc compile --optimizer``).
 """
 
@@ -63,6 +67,13 @@ class StreamSchedule(Pass):
     recompute: bool = field(default=False, metadata={"help": "recompute activations in backward"})
     act_tensors: int = field(default=4, metadata={
         "help": "hidden-size activation tensors saved per layer for backward (without recompute)"})
+    # The paper does not say where expert activations go; its allocation balances DRAM groups by
+    # workload (PAPER.md section 5), which only matters if the groups' DRAM carries per-token data.
+    expert_saves: bool = field(default=True, metadata={
+        "help": "expert chiplets save their inputs and FFN activations to their group's DRAM"})
+    # SwiGLU backward needs the gate and up projections' outputs (2); 0 keeps only the inputs.
+    expert_act_tensors: int = field(default=2, metadata={
+        "help": "FFN-size tensors saved per (token, expert) pair (without recompute)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
         if any(r.kind == "schedule" for r in module.body if isinstance(r, Region)):
@@ -73,7 +84,10 @@ class StreamSchedule(Pass):
         optimizer = str(module.attrs.get("optimizer", "sgd"))
         if optimizer not in OPTIMIZERS:
             raise PassError(f"unknown optimizer '{optimizer}' in the module attributes")
-        blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute)
+        if self.act_tensors < 0 or self.expert_act_tensors < 0:
+            raise PassError("act-tensors and expert-act-tensors must be >= 0")
+        blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute,
+                             self.expert_act_tensors if self.expert_saves else None)
         buffers = weight_buffers(module, blocks, ctx.target)
         for unit, count in buffers.items():
             if count == 1 and self.overlap:
@@ -84,6 +98,8 @@ class StreamSchedule(Pass):
         attrs: dict[str, Attr] = {
             "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
             "reload": Ident(self.reload), "recompute": self.recompute, "optimizer": Ident(optimizer),
+            "expert_saves": self.expert_saves,
+            "expert_act_tensors": 0 if self.recompute else self.expert_act_tensors,
             "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
             "weight_buffers": {unit: (count if self.overlap else 1) for unit, count in buffers.items()},
         }
@@ -105,6 +121,7 @@ class _Builder:
         # unit -> compute steps that hold its weight buffers, oldest first (double buffering)
         self.holders: dict[str, list[str]] = {}
         self.saved: dict[tuple[int, int], str] = {}
+        self.saved_experts: dict[tuple[int, int], str] = {}
         self.grads: dict[tuple[str, int], str] = {}
 
     def step(self, kind: str, name: str, deps: list[str | None], attrs: dict[str, Attr]) -> str:
@@ -167,6 +184,10 @@ class _Builder:
             work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e],
                              {**where, "block": Ident(b.expert_block), "flops": b.expert_flops})
             self.hold("experts", work)
+            if b.expert_save_bytes:
+                self.saved_experts[(m, b.layer)] = self.step(
+                    "save_act", f"{p}.save_act_{b.expert_block}", [work],
+                    {**where, "block": Ident(b.expert_block), "bytes": b.expert_save_bytes})
             result = self.step("combine", f"{p}.combine", [work], {**where, "bytes": b.combine_bytes})
         if b.save_bytes:
             self.saved[(m, b.layer)] = self.step("save_act", f"{p}.save_act", [result],
@@ -193,7 +214,11 @@ class _Builder:
         if b.expert_bytes:
             send = self.step("dispatch", f"{p}.dispatch", [grad_in, restore], {**where, "bytes": b.combine_bytes})
             acc = self.grad_load(p, b.expert_block, b.expert_bytes, m, where)
-            work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e, acc],
+            restore_e = None
+            if (m, b.layer) in self.saved_experts:
+                restore_e = self.step("load_act", f"{p}.load_act_{b.expert_block}", [self.saved_experts[(m, b.layer)]],
+                                      {**where, "block": Ident(b.expert_block), "bytes": b.expert_save_bytes})
+            work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e, acc, restore_e],
                              {**where, "block": Ident(b.expert_block), "flops": b.expert_flops_bwd})
             self.hold("experts", work)
             computes.append(("experts", work, b.expert_bytes))

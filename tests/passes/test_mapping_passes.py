@@ -41,23 +41,58 @@ def test_dedup_dispatch_traffic_is_c_t_times_tokens_times_hidden(tiny_c: Module)
 
 
 
-def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Module) -> None:
-    clustering = tiny_c.attrs["clustering"]
+def _tokens_per_group_by_hand(module: Module) -> list[list[int]]:
+    """Per MoE layer and group, the micro-batch's tokens that select one of the group's experts, counted
+    token by token on the module's routing trace."""
+    clustering = module.attrs["clustering"]
     assert isinstance(clustering, dict)
-    experts = list(tiny_c.ops_named("experts"))
-    ids = tuple(r.index for r in tiny_c.layers() if r.index is not None and any(o.name == "experts" for o in r.ops()))
+    ids = tuple(r.index for r in module.layers() if r.index is not None and any(o.name == "experts" for o in r.ops()))
     trace = routing_for_layers(TraceSource.from_attr(clustering["trace_source"]), ids, 32, 4)
-    for position, op in enumerate(experts):
+    out = []
+    for position, op in enumerate(module.ops_named("experts")):
         clusters, chiplets = op.attrs["clusters"], op.attrs["chiplets"]
         assert isinstance(clusters, list) and isinstance(chiplets, list)
         group = {e: chiplets[c] // 4 for c, members in enumerate(clusters) if isinstance(members, list)
                  for e in members}  # type: ignore[operator]
         per_group = [0, 0, 0, 0]
-        for token in trace.layer(position).tolist():  # count by hand: distinct groups of each token
+        for token in trace.layer(position).tolist():
             for g in {group[e] for e in token}:
                 per_group[g] += 1
         scale = 2048 / trace.topk.shape[1]
-        assert op.attrs["uplink_bytes"] == [round(n * scale) * 64 * 2 for n in per_group]
+        out.append([round(n * scale) * 64 * 2 for n in per_group])
+    return out
+
+
+def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Module) -> None:
+    by_hand = _tokens_per_group_by_hand(tiny_c)
+    for op, expected in zip(tiny_c.ops_named("experts"), by_hand, strict=True):
+        assert op.attrs["uplink_bytes"] == expected
+        assert op.attrs["group_bytes"] == expected
+
+
+def test_switch_reduce_alone_routes_the_dispatch_and_reduces_the_combine() -> None:
+    pipeline = ("expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=false,switch-reduce=true},"
+                "stream-schedule")
+    result = compile_model(CompileOptions(model="tiny-moe", pipeline=pipeline, capacity="warn", emit="isa"))
+    module = result.module
+    by_hand = _tokens_per_group_by_hand(module)
+    layers = []
+    for op, expected in zip(module.ops_named("experts"), by_hand, strict=True):
+        dispatch = op.attrs["dispatch_bytes"]
+        assert isinstance(dispatch, list)
+        assert "switch_multicast" not in op.attrs and op.attrs["switch_reduce"] is True
+        assert op.attrs["uplink_bytes"] == [sum(dispatch[g * 4:(g + 1) * 4]) for g in range(4)]  # type: ignore[arg-type]
+        assert op.attrs["group_bytes"] == expected
+        layers.append((op.attrs["uplink_bytes"], expected))
+    assert result.output is not None and result.output.stream is not None
+    instrs = result.output.stream.instrs
+    # forward of micro-batch 0, layer 1: the dispatch goes up per group with every chiplet's copies,
+    # the combine is reduced in each switch and one vector per token and group goes up
+    up = [i.bytes for i in instrs if i.label.startswith("fwd.m0.l1.dispatch.switch") and i.dst is not None
+          and i.dst.startswith("switch")]
+    back = [i.bytes for i in instrs if i.label.startswith("fwd.m0.l1.combine.switch") and i.op == "send"]
+    reduces = [i for i in instrs if i.label.startswith("fwd.m0.l1.combine.switch") and i.op == "reduce"]
+    assert up == layers[0][0] and back == layers[0][1] and len(reduces) == 4
 
 
 def test_without_switch_multicast_the_uplink_carries_its_chiplets_copies() -> None:
@@ -131,3 +166,51 @@ def test_ladder_runs_strictly_faster_on_olmoe() -> None:
         assert total == pytest.approx(result.report["step_time_s"], rel=0.01)
         assert result.report["step_time_s"] >= result.report["lower_bound_s"]
     assert times == sorted(times, reverse=True) and len(set(times)) == 4
+
+
+def test_expert_chiplets_save_their_copies_and_ffn_activations_to_their_group_dram() -> None:
+    pipeline = "expert-cluster{method=greedy},allocate,a2a-dedup,stream-schedule"
+    result = compile_model(CompileOptions(model="tiny-moe", pipeline=pipeline, capacity="warn", emit="isa"))
+    module = result.module
+    tokens, dim, ffn, element = 2048, 64, 32, 2
+    steps = [op for op in _schedule(module).body if isinstance(op, Op)]
+    saves = {(op.attrs["mb"], op.attrs["layer"]): op for op in steps
+             if op.name == "save_act" and op.attrs.get("block") == "experts"}
+    loads = {(op.attrs["mb"], op.attrs["layer"]): op for op in steps
+             if op.name == "load_act" and op.attrs.get("block") == "experts"}
+    for region in module.layers():
+        experts = next((op for op in region.ops() if op.name == "experts"), None)
+        if experts is None:
+            continue
+        clusters, chiplets, load = experts.attrs["clusters"], experts.attrs["chiplets"], experts.attrs["expert_load"]
+        cluster_tokens, trace_tokens = experts.attrs["cluster_tokens"], experts.attrs["trace_tokens"]
+        assert isinstance(clusters, list) and isinstance(chiplets, list) and isinstance(load, list)
+        assert isinstance(cluster_tokens, list) and isinstance(trace_tokens, int)
+        per_chiplet = [0] * 16
+        for c, members in enumerate(clusters):  # by hand: received copies + 2 FFN tensors per (token, expert)
+            assert isinstance(members, list)
+            copies = round(cluster_tokens[c] * tokens / trace_tokens)  # type: ignore[operator]
+            pairs = round(sum(load[e] for e in members) * tokens / trace_tokens)  # type: ignore[misc, index]
+            per_chiplet[chiplets[c]] = (copies * dim + pairs * ffn * 2) * element  # type: ignore[index]
+        for m in range(4):
+            save, restore = saves[(m, region.index)], loads[(m, region.index)]
+            assert save.attrs["bytes"] == restore.attrs["bytes"] == sum(per_chiplet)
+            # backward's expert compute waits for the restore
+            work = next(op for op in steps if op.name == "compute" and op.attrs["phase"] == "bwd"
+                        and op.attrs["mb"] == m and op.attrs["layer"] == region.index
+                        and op.attrs["block"] == "experts")
+            assert restore.result_name in work.operands
+    assert result.output is not None and result.output.stream is not None
+    stores = [i for i in result.output.stream.instrs if i.label.startswith("fwd.m0.l1.save_act_experts.")]
+    assert len(stores) == 16
+    for i in stores:  # every chiplet writes to its own group's stack
+        assert i.src is not None and i.dst == f"dram{int(i.src.removeprefix('expert')) // 4}"
+    total = saves[(0, 1)].attrs["bytes"]
+    assert isinstance(total, int) and total <= sum(i.bytes for i in stores) <= total + 16
+
+
+def test_without_expert_saves_only_the_attention_chiplet_saves() -> None:
+    module = _compile("tiny-moe", "expert-cluster{method=greedy},allocate,stream-schedule{expert-saves=false}")
+    steps = [op for op in _schedule(module).body if isinstance(op, Op)]
+    assert not [op for op in steps if op.name in ("save_act", "load_act") and "block" in op.attrs]
+    assert [op for op in steps if op.name == "save_act"]
