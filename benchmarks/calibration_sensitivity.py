@@ -2,14 +2,15 @@
 
 One factor at a time around a base point (the shipped ``targets/olmoe-1b-7b-0924.toml``, sequence
 length 256, 4 micro-batches of 8, the presets' pipelines, the executor's default ``ExecOptions``),
-then a joint grid over (bump_rows x reload x switch_exclusive x switch-multicast) ranked by the L1
-distance of (A, B, C) to the paper's row, then the best settings on the other two paper models.
+then a joint grid over (bump_rows x reload x switch_exclusive x all-to-all mode x expert saves)
+ranked by the L1 distance of (A, B, C) to the paper's row, then the best settings on the other two
+paper models. The base point is what ships (``Setting()`` mirrors the pass defaults).
 
 Every run is ``compile_model(CompileOptions(model, pipeline, target=<temp copy of a shipped target
 with the overrides>, emit="isa", capacity="warn"))`` followed by ``execute(stream, target,
 ExecOptions(...))`` and ``make_report``. Normalised latency = step time / the baseline's step time
 under the same setting (same target, same schedule options, same executor options; the a2a-dedup
-``switch-multicast`` option only exists on mozart-b and mozart-c).
+``switch-multicast``/``switch-reduce`` options only exist on mozart-b and mozart-c).
 
 Usage::
 
@@ -56,6 +57,8 @@ PAPER: dict[str, dict[str, float]] = {
     "deepseek-moe-16b-base": {"mozart-a": 0.67, "mozart-b": 0.56, "mozart-c": 0.46, "CT_b": 5.56, "CT_c": 4.32},
 }
 BASE_MODEL = "olmoe-1b-7b-0924"
+#: all-to-all modes of a2a-dedup: (switch-multicast, switch-reduce)
+A2A_MODES = {"direct": (False, False), "reduce": (False, True), "multicast": (True, True)}
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,13 @@ class Setting:
     """One point: target-field overrides, schedule/pass options, optimizer and executor options."""
 
     target: tuple[tuple[str, Any], ...] = ()   # (dotted key path, value); "chiplet_kinds.*.x" = every kind
-    reload: str = "per-micro-batch"            # stream-schedule{reload}
+    reload: str = "per-step"                   # stream-schedule{reload}
     act_tensors: int = 4                       # stream-schedule{act-tensors}
-    multicast: bool = False                    # a2a-dedup{switch-multicast} (mozart-b, mozart-c only)
+    expert_saves: bool = True                  # stream-schedule{expert-saves}
+    a2a: str = "multicast"                     # a2a-dedup (mozart-b, mozart-c only): A2A_MODES
     synth_preset: str = "mixed-text"           # expert-cluster{synth-preset}
     optimizer: str = "sgd"                     # CompileOptions.optimizer
-    switch_exclusive: bool = True              # ExecOptions
+    switch_exclusive: bool = False             # ExecOptions (the targets' switch.blocking)
     gemm_sram_bound: bool = False              # ExecOptions
     compute_efficiency: float = 1.0            # ExecOptions
 
@@ -76,8 +80,9 @@ class Setting:
         kept = tuple((k, v) for k, v in self.target if k != key)
         return replace(self, target=(*kept, (key, value)))
 
-    def compile_key(self) -> tuple[Any, ...]:
-        return (self.target, self.reload, self.act_tensors, self.multicast, self.synth_preset, self.optimizer)
+    def compile_key(self, rung: str) -> tuple[Any, ...]:
+        a2a = self.a2a if rung in ("mozart-b", "mozart-c") else ""
+        return (self.target, self.reload, self.act_tensors, self.expert_saves, a2a, self.synth_preset, self.optimizer)
 
     def exec_options(self) -> ExecOptions:
         return ExecOptions(compute_efficiency=self.compute_efficiency, gemm_sram_bound=self.gemm_sram_bound,
@@ -86,8 +91,8 @@ class Setting:
     def label(self) -> str:
         base = Setting()
         parts = [f"{k}={v}" for k, v in self.target]
-        for name in ("reload", "act_tensors", "multicast", "synth_preset", "optimizer", "switch_exclusive",
-                     "gemm_sram_bound", "compute_efficiency"):
+        for name in ("reload", "act_tensors", "expert_saves", "a2a", "synth_preset", "optimizer",
+                     "switch_exclusive", "gemm_sram_bound", "compute_efficiency"):
             if getattr(self, name) != getattr(base, name):
                 parts.append(f"{name}={getattr(self, name)}")
         return ", ".join(parts) or "base (shipped)"
@@ -97,12 +102,15 @@ def pipeline_for(rung: str, s: Setting) -> str:
     """The preset's pipeline with this setting's pass options spliced in."""
     text = PIPELINE_PRESETS[rung]
     text = re.sub(r"stream-schedule\{([^}]*)\}",
-                  lambda m: f"stream-schedule{{{m.group(1)},reload={s.reload},act-tensors={s.act_tensors}}}", text)
+                  lambda m: f"stream-schedule{{{m.group(1)},reload={s.reload},act-tensors={s.act_tensors},"
+                            f"expert-saves={str(s.expert_saves).lower()}}}", text)
     if s.synth_preset != "mixed-text":
         text = re.sub(r"expert-cluster\{([^}]*)\}",
                       lambda m: f"expert-cluster{{{m.group(1)},synth-preset={s.synth_preset}}}", text)
-    if s.multicast and rung in ("mozart-b", "mozart-c"):
-        text = re.sub(r"a2a-dedup(?=,|$)", "a2a-dedup{switch-multicast=true}", text)
+    if rung in ("mozart-b", "mozart-c"):
+        multicast, reduce = A2A_MODES[s.a2a]
+        text = re.sub(r"a2a-dedup(?=,|$)", f"a2a-dedup{{switch-multicast={str(multicast).lower()},"
+                                          f"switch-reduce={str(reduce).lower()}}}", text)
     return text
 
 
@@ -142,7 +150,7 @@ class Runner:
         return str(path)
 
     def run(self, model: str, rung: str, s: Setting) -> dict[str, Any]:
-        ckey = (model, rung, s.compile_key())
+        ckey = (model, rung, s.compile_key(rung))
         key = (*ckey, s.exec_options())
         if key in self.reports:
             return self.reports[key]
@@ -218,17 +226,19 @@ def ladders() -> list[tuple[str, str, list[tuple[str, Setting]]]]:
     return [
         ("links.bump_rows", "2.5D link count = floor(edge/pitch) x rows (shipped 8)",
          [(str(v), b.with_target("links.bump_rows", v)) for v in (1, 2, 4, 8)]),
-        ("stream-schedule reload", "weights streamed per micro-batch (shipped) or once per step and phase",
-         [(v, replace(b, reload=v)) for v in ("per-micro-batch", "per-step")]),
-        ("ExecOptions.switch_exclusive", "a routed transfer holds the whole switch (shipped true)",
-         [(str(v).lower(), replace(b, switch_exclusive=v)) for v in (True, False)]),
-        ("a2a-dedup switch-multicast (B, C only)", "switch multicasts dispatch / reduces combine (shipped false)",
-         [(str(v).lower(), replace(b, multicast=v)) for v in (False, True)]),
+        ("stream-schedule reload", "weights streamed once per step and phase (shipped) or per micro-batch",
+         [(v, replace(b, reload=v)) for v in ("per-step", "per-micro-batch")]),
+        ("ExecOptions.switch_exclusive", "a transfer through a switch holds the whole switch (shipped false)",
+         [(str(v).lower(), replace(b, switch_exclusive=v)) for v in (False, True)]),
+        ("a2a-dedup mode (B, C only)", "direct sends / switch-reduce only / multicast + reduce (shipped)",
+         [(v, replace(b, a2a=v)) for v in A2A_MODES]),
+        ("stream-schedule expert-saves", "expert chiplets save activations to their group DRAM (shipped true)",
+         [(str(v).lower(), replace(b, expert_saves=v)) for v in (True, False)]),
         ("switch.bandwidth_gbps", "aggregate switch bandwidth (shipped 1500)",
          [(str(v), b.with_target("switch.bandwidth_gbps", float(v))) for v in (400, 1500, 1700)]),
         ("ExecOptions.gemm_sram_bound", "GEMMs limited by 32 GB/s per tile SRAM (shipped false)",
          [(str(v).lower(), replace(b, gemm_sram_bound=v)) for v in (False, True)]),
-        ("stream-schedule act-tensors", "hidden-size tensors saved per layer (shipped 4)",
+        ("stream-schedule act-tensors", "hidden-size tensors the attention chiplet saves per layer (shipped 4)",
          [(str(v), replace(b, act_tensors=v)) for v in (1, 4)]),
         # further open values (not in Table 4's sensitivity brief, cheap to run)
         ("chiplet_kinds.*.tiles", "tiles per chiplet, paper range 36..100 (shipped 72)",
@@ -249,13 +259,15 @@ def ladders() -> list[tuple[str, str, list[tuple[str, Setting]]]]:
 
 
 def joint_grid() -> list[Setting]:
+    """bump_rows {2, 4, 8} x reload x switch_exclusive x all-to-all mode x expert saves (72 points)."""
     out = []
-    for rows in (1, 2, 4, 8):
+    for rows in (2, 4, 8):
         for reload in ("per-micro-batch", "per-step"):
             for excl in (True, False):
-                for mc in (False, True):
-                    out.append(replace(Setting(), reload=reload, switch_exclusive=excl, multicast=mc)
-                               .with_target("links.bump_rows", rows))
+                for a2a in A2A_MODES:
+                    for saves in (True, False):
+                        out.append(replace(Setting(), reload=reload, switch_exclusive=excl, a2a=a2a,
+                                           expert_saves=saves).with_target("links.bump_rows", rows))
     return out
 
 
@@ -297,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             records["grid"] = [r for r, _ in recs]
             ok = [(r, s) for r, s in recs if "error" not in r]
             ok.sort(key=lambda rs: (round(rs[0]["l1"], 9), rs[1].label()))
-            print("## Joint grid: bump_rows x reload x switch_exclusive x switch-multicast (all 32, by L1)\n")
+            print(f"## Joint grid: bump_rows x reload x switch_exclusive x a2a mode x expert saves "
+                  f"(all {len(grid)}, by L1)\n")
             print(HEADER)
             for r, s in ok:
                 print(fmt_row(r, s.label()))

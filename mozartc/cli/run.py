@@ -27,16 +27,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="fraction of peak FLOP/s reached by non-GEMM compute (default 1.0)")
     model.add_argument("--gemm-sram-bound", action="store_true",
                        help="time GEMMs by max(array cycles, tile SRAM traffic / SRAM bandwidth)")
-    model.add_argument("--switch-shared", action="store_true",
-                       help="transfers through a switch do not hold it exclusively (overrides the target's "
-                            "switch.blocking)")
+    switch = model.add_mutually_exclusive_group()
+    switch.add_argument("--switch-shared", action="store_true",
+                        help="transfers through a switch do not hold it exclusively (overrides the target's "
+                             "switch.blocking)")
+    switch.add_argument("--switch-blocking", action="store_true",
+                        help="a transfer through a switch holds it whole, one at a time (overrides the target's "
+                             "switch.blocking)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc run``."""
     options = ExecOptions(compute_efficiency=args.compute_efficiency, gemm_sram_bound=args.gemm_sram_bound,
-                          switch_exclusive=False if args.switch_shared else None)
+                          switch_exclusive=False if args.switch_shared else True if args.switch_blocking else None)
     result = run_stream_file(args.stream, args.target, options)
     report_text = report_json(result.report)
     trace_text = perfetto_json(result.timeline) if args.perfetto else None

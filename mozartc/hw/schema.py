@@ -101,8 +101,9 @@ class SwitchSpec(_Spec):
     reduction: bool
     reduction_gbps: float | None = Field(default=None, gt=0, le=1_000_000)
     #: true: a transfer through the switch occupies all of it (one transfer at a time, a shared bus);
-    #: false: a non-blocking crossbar where only the ports (links) a transfer uses are busy
-    blocking: bool = True
+    #: false (default, as in the shipped targets): a non-blocking crossbar where only the ports (links)
+    #: a transfer uses are busy
+    blocking: bool = False
 
     @model_validator(mode="after")
     def _rate_when_reducing(self) -> SwitchSpec:

@@ -31,7 +31,7 @@ def test_run_writes_report_and_trace(cli: Callable[..., CliResult], tmp_path: Pa
 
 def test_perfetto_trace_structure(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     trace = tmp_path / "t.json"
-    assert cli("run", SMALL, "--perfetto", trace).code == 0
+    assert cli("run", SMALL, "--perfetto", trace, "--switch-blocking").code == 0
     events = json.loads(trace.read_text())["traceEvents"]
     names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
     tracks = set(names.values())
@@ -41,7 +41,7 @@ def test_perfetto_trace_structure(cli: Callable[..., CliResult], tmp_path: Path)
     assert all(e["tid"] in names for e in slices)
     load = next(e for e in slices if e["name"] == "m0.l0.fwd.w.expert0" and names[e["tid"]] == "dram:dram0")
     assert load["ts"] == 0 and load["dur"] == pytest.approx((115e-9 + 9437184 / 256e9) * 1e6, rel=1e-9)
-    # a send from the root to expert0 appears on every resource it holds
+    # a send from the root to expert0 appears on every resource it holds (the switch too: --switch-blocking)
     dispatch = {names[e["tid"]] for e in slices if e["name"] == "m0.l0.fwd.dispatch.expert0"}
     assert dispatch == {"link:attention0->switch0", "link:switch0->expert0", "switch:switch0"}
 

@@ -10,6 +10,7 @@ import pytest
 
 from mozartc.backends.isa import Instr, Stream
 from mozartc.executor import execute, make_report
+from mozartc.executor.resources import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
 from mozartc.hw.cost import chiplet_gemm
 from mozartc.hw.topology import build_topology, route
@@ -37,8 +38,9 @@ def gemm(unit: str, m: int, k: int, n: int, deps: tuple[int, ...] = (), count: i
     return Instr("gemm", "compute", f"gemm {unit}", deps, unit=unit, m=m, k=k, n=n, count=count)
 
 
-def run(target: Target, *instrs: Instr) -> tuple[list[float], list[float], float]:
-    tl = execute(Stream("t", {}, tuple(instrs)), target)
+def run(target: Target, *instrs: Instr, blocking: bool | None = None) -> tuple[list[float], list[float], float]:
+    """Time ``instrs``; ``blocking`` True/False forces the switch model (None: the target's, a crossbar)."""
+    tl = execute(Stream("t", {}, tuple(instrs)), target, ExecOptions(switch_exclusive=blocking))
     return tl.start.tolist(), tl.finish.tolist(), tl.step_time
 
 
@@ -106,14 +108,18 @@ def test_transfer_time_is_bytes_over_route_bandwidth_plus_latency(wafer: Target)
 
 
 def test_contention_on_a_switch_delays_the_second_transfer(wafer: Target) -> None:
-    # expert4 -> expert5 and expert6 -> expert7 share no edge, only switch1 (held for the whole
-    # transfer): the second starts when the first ends, so it is delayed by t1 = 20 ns + 1e6 / 288.5e9 s
+    # expert4 -> expert5 and expert6 -> expert7 share no edge, only switch1. A blocking switch is held
+    # for the whole transfer: the second starts when the first ends, delayed by t1 = 20 ns + 1e6 / 288.5e9 s;
+    # the shipped crossbar runs both at once
     t1 = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 1_000_000 / (EDGE_GBPS * 1e9)
     t2 = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 500_000 / (EDGE_GBPS * 1e9)
-    start, finish, step = run(wafer, send("expert4", "expert5", 1_000_000), send("expert6", "expert7", 500_000))
+    pair = (send("expert4", "expert5", 1_000_000), send("expert6", "expert7", 500_000))
+    start, finish, step = run(wafer, *pair, blocking=True)
     assert start[1] == pytest.approx(t1, rel=1e-12)
     assert finish[1] - t2 == pytest.approx(t1, rel=1e-12)
     assert step == pytest.approx(t1 + t2, rel=1e-12)
+    start, finish, step = run(wafer, *pair)
+    assert start == [0.0, 0.0] and step == pytest.approx(t1, rel=1e-12)
 
 
 def test_reduce_and_compute_durations(wafer: Target) -> None:
@@ -132,11 +138,11 @@ def test_experts_on_one_chiplet_run_in_sequence(wafer: Target) -> None:
 
 
 def test_waiting_transfer_does_not_block_a_free_resource(wafer: Target) -> None:
-    # %0 holds dram0; %1 (dram0 -> expert1) waits for it; %2 (attention0 -> expert2 over switch0) is
-    # ready at 0 too but needs switch0, which %0 also holds; %3 a gemm on expert1 runs at once
+    # (blocking switch) %0 holds dram0; %1 (dram0 -> expert1) waits for it; %2 (attention0 -> expert2
+    # over switch0) is ready at 0 too but needs switch0, which %0 also holds; %3 a gemm on expert1 runs at once
     g = chiplet_gemm(256, 256, 256, wafer.chiplet("expert1"), wafer.clock_ghz).seconds
     start, _, _ = run(wafer, load("dram0", "expert0", MB), load("dram0", "expert1", MB),
-                      send("attention0", "expert2", 1000), gemm("expert1", 256, 256, 256))
+                      send("attention0", "expert2", 1000), gemm("expert1", 256, 256, 256), blocking=True)
     assert start[3] == 0.0 and g > 0
     assert start[1] == pytest.approx(dram_load_time(MB), rel=1e-12)
     # %1 and %2 both wait for %0; (ready, index) order gives switch0 to %1 first

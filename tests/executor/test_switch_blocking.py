@@ -8,6 +8,7 @@ from mozartc.backends.isa import Instr, Stream
 from mozartc.executor import execute
 from mozartc.executor.resources import ExecOptions
 from mozartc.hw import load_target
+from mozartc.hw.target import Target
 from tests.conftest import REPO
 
 WAFER = REPO / "targets" / "wafer.toml"
@@ -21,11 +22,17 @@ def _two_sends_through_switch0() -> Stream:
     ))
 
 
+def _blocking_wafer(tmp_path: Path) -> Target:
+    path = tmp_path / "blocking.toml"
+    text = WAFER.read_text()
+    assert "blocking = false" in text  # the shipped switches are non-blocking crossbars
+    path.write_text(text.replace("blocking = false", "blocking = true"))
+    return load_target(path)
+
+
 def test_blocking_switch_serialises_and_crossbar_overlaps(tmp_path: Path) -> None:
-    blocking = load_target(WAFER)
-    crossbar_file = tmp_path / "crossbar.toml"
-    crossbar_file.write_text(WAFER.read_text().replace("blocking = true", "blocking = false"))
-    crossbar = load_target(crossbar_file)
+    blocking = _blocking_wafer(tmp_path)
+    crossbar = load_target(WAFER)
     serial = execute(_two_sends_through_switch0(), blocking).step_time
     parallel = execute(_two_sends_through_switch0(), crossbar).step_time
     # 288.5 MB over the 288.5 GB/s edge takes about 1 ms each: serial about 2 ms, parallel about 1 ms
@@ -51,8 +58,8 @@ def _relay_leaf_and_load() -> Stream:
     ))
 
 
-def test_blocking_switch_holds_the_relayed_uplink_leg_but_not_the_leaf_legs() -> None:
-    blocking = load_target(WAFER)
+def test_blocking_switch_holds_the_relayed_uplink_leg_but_not_the_leaf_legs(tmp_path: Path) -> None:
+    blocking = _blocking_wafer(tmp_path)
     serial = execute(_relay_and_load(), blocking)
     parallel = execute(_relay_and_load(), blocking, ExecOptions(switch_exclusive=False))
     one = max(parallel.finish)
@@ -64,10 +71,10 @@ def test_blocking_switch_holds_the_relayed_uplink_leg_but_not_the_leaf_legs() ->
                                             ExecOptions(switch_exclusive=False)).finish)) < 1e-12
 
 
-def test_a_blocking_switch_bounds_the_step_by_the_time_of_everything_holding_it() -> None:
+def test_a_blocking_switch_bounds_the_step_by_the_time_of_everything_holding_it(tmp_path: Path) -> None:
     from mozartc.executor import make_report
 
-    blocking = load_target(WAFER)
+    blocking = _blocking_wafer(tmp_path)
     timeline = execute(_relay_and_load(), blocking)
     report = make_report(timeline)
     # the two transfers take turns in switch0: its summed hold time is the whole step (tight bound)

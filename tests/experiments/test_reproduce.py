@@ -1,4 +1,4 @@
-"""``mozartc reproduce``: planning, outputs, determinism; ``--quick`` (the CI check) is marked slow."""
+"""``mozartc reproduce``: planning, outputs, determinism; ``--quick`` (the CI check, about 25 s)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,6 @@ def test_table_flags_misses_capacity_and_ordering() -> None:
     assert Table4Cell("m", "mozart-b", 0.5, 0.48, 6.58, 6.84).c_t_miss
 
 
-@pytest.mark.slow
 def test_quick_reproduction(cli, tmp_path: Path) -> None:
     """What CI runs: ``mozartc reproduce --quick`` (OLMoE, seq 256, HBM2, four rungs)."""
     result = cli("reproduce", "--out", tmp_path, "--quick")
