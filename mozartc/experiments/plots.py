@@ -99,9 +99,9 @@ def _normalized_latency(records: list[dict[str, Any]]) -> Figure | None:
                        label="paper (Table 4)" if j == 1 else None)
     ax.set_xticks(range(len(models)), models)
     ax.set_ylabel("latency normalised to baseline (1 = baseline)")
-    ax.set_ylim(0, 1.15)
+    ax.set_ylim(0, 1.3)
     ax.set_title(f"Normalised training-step latency\n(seq len {seq_len}, {dram.upper()}; cf. paper Figure 6a)")
-    ax.legend(loc="upper right", fontsize=8, ncols=2)
+    ax.legend(loc="upper center", fontsize=8, ncols=5)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
