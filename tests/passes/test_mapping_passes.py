@@ -207,6 +207,13 @@ def test_expert_chiplets_save_their_copies_and_ffn_activations_to_their_group_dr
         assert i.src is not None and i.dst == f"dram{int(i.src.removeprefix('expert')) // 4}"
     total = saves[(0, 1)].attrs["bytes"]
     assert isinstance(total, int) and total <= sum(i.bytes for i in stores) <= total + 16
+    # layer 0's dense FFN (ffn 128) is split over the 16 chiplets: each saves its whole input and its
+    # 8-column slice of the 2 FFN tensors, split evenly
+    dense = next(op for op in steps if op.name == "save_act" and op.attrs.get("block") == "dense"
+                 and op.attrs["mb"] == 0 and op.attrs["layer"] == 0)
+    assert dense.attrs["bytes"] == 16 * (tokens * dim + tokens * (128 // 16) * 2) * element
+    dense_stores = [i for i in result.output.stream.instrs if i.label.startswith("fwd.m0.l0.save_act_dense.")]
+    assert sorted(i.bytes for i in dense_stores) == [(tokens * dim + tokens * 8 * 2) * element] * 16
 
 
 def test_without_expert_saves_only_the_attention_chiplet_saves() -> None:
