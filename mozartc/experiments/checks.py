@@ -19,6 +19,14 @@ class Table4Cell:
     paper_latency: float
     c_t: float
     paper_c_t: float
+    #: the run's lower bound over the baseline's step time: no schedule of this run's work on this
+    #: target is faster (None when unknown)
+    bound: float | None = None
+
+    @property
+    def paper_below_bound(self) -> bool:
+        """The paper's latency is under this run's lower bound: out of reach without moving less data."""
+        return self.bound is not None and self.paper_latency < self.bound
 
     @property
     def latency_diff(self) -> float:
@@ -61,7 +69,11 @@ def table4_cells(records: list[dict[str, Any]]) -> list[Table4Cell]:
                      and r["seq_len"] == TABLE4_SEQ_LEN and r["dram"] == TABLE4_DRAM]
             if match and match[0]["normalized_latency"] is not None:
                 r = match[0]
-                cells.append(Table4Cell(model, pipeline, r["normalized_latency"], paper.latency, r["C_T"], paper.c_t))
+                base = [b for b in records if b["model"] == model and b["pipeline"] == LADDER[0]
+                        and b["seq_len"] == TABLE4_SEQ_LEN and b["dram"] == TABLE4_DRAM and b["step_time_s"]]
+                bound = r["lower_bound_s"] / base[0]["step_time_s"] if base and r["lower_bound_s"] else None
+                cells.append(Table4Cell(model, pipeline, r["normalized_latency"], paper.latency, r["C_T"], paper.c_t,
+                                        bound))
     return cells
 
 

@@ -71,10 +71,16 @@ def test_table_flags_misses_capacity_and_ordering() -> None:
     assert "qwen3-30b-a3b (does not fit DRAM)" in text
     assert "needs 61 GB, has 48 GB" in text
     assert "| qwen3-30b-a3b (does not fit DRAM) | A | 0.730 | 0.730 | +0.000 | ok |" in text
-    assert "| B | 0.500 | 0.590 | -0.090 | **MISS** |" in text
+    # the bound column: lower bound (step / 2 here) over the baseline's 1.0 s
+    assert "| B | 0.500 | 0.590 | -0.090 | **MISS** | 0.250 |  |" in text
     assert "**NO**" in text  # C slower than B
     assert not ordering_checks(records)[0].ok
     assert Table4Cell("m", "mozart-b", 0.5, 0.48, 6.58, 6.84).c_t_miss
+    # C's own lower bound (0.55) is above the paper's 0.52: flagged as out of reach
+    records[3]["lower_bound_s"] = 0.55
+    assert "| C | 0.550 | 0.520 | +0.030 | ok | 0.550 | paper below bound |" in render_table(records)
+    assert Table4Cell("m", "mozart-c", 0.55, 0.52, 5.0, 5.77, bound=0.55).paper_below_bound
+    assert not Table4Cell("m", "mozart-c", 0.55, 0.52, 5.0, 5.77).paper_below_bound
 
 
 def test_quick_reproduction(cli, tmp_path: Path) -> None:
