@@ -82,7 +82,6 @@ def test_interrupted_sweep_resumes(cli, local_run: Path, spec_path: Path, tmp_pa
     assert all(json.loads(line) for line in (out / "points.jsonl").read_text().splitlines())
 
 
-@pytest.mark.slow
 def test_ray_engine_matches_local(cli, local_run: Path, spec_path: Path, tmp_path: Path) -> None:
     pytest.importorskip("ray")
     result = cli("sweep", spec_path, "--out", tmp_path, "--engine", "ray", "--jobs", "2")
