@@ -7,9 +7,11 @@ import itertools
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mozartc.backends.isa import Stream
 from mozartc.executor import execute, make_report
+from mozartc.executor.resources import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
 from tests.executor.strategies import streams
 
@@ -17,9 +19,11 @@ WAFER: Target = load_target(default_target_path())
 
 
 @settings(max_examples=60, deadline=None)
-@given(streams(max_size=40))
-def test_schedule_is_valid_and_report_is_consistent(stream: Stream) -> None:
-    tl = execute(stream, WAFER)
+@given(streams(max_size=40), st.booleans())
+def test_schedule_is_valid_and_report_is_consistent(stream: Stream, blocking: bool) -> None:
+    # both switch models: the shipped crossbar, and blocking switches (whose lower bound is the summed
+    # time of everything holding them)
+    tl = execute(stream, WAFER, ExecOptions(switch_exclusive=blocking))
     step = tl.step_time
     start, finish, dur = tl.start, tl.finish, tl.duration
     assert np.allclose(finish - start, dur, rtol=0, atol=1e-18)
