@@ -59,6 +59,8 @@ PAPER: dict[str, dict[str, float]] = {
 BASE_MODEL = "olmoe-1b-7b-0924"
 #: all-to-all modes of a2a-dedup: (switch-multicast, switch-reduce)
 A2A_MODES = {"direct": (False, False), "reduce": (False, True), "multicast": (True, True)}
+#: the rungs that run a2a-dedup (the only ones the all-to-all mode applies to)
+DEDUP_RUNGS = ("mozart-b", "mozart-c")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class Setting:
         return replace(self, target=(*kept, (key, value)))
 
     def compile_key(self, rung: str) -> tuple[Any, ...]:
-        a2a = self.a2a if rung in ("mozart-b", "mozart-c") else ""
+        a2a = self.a2a if rung in DEDUP_RUNGS else ""
         return (self.target, self.reload, self.act_tensors, self.expert_saves, a2a, self.synth_preset, self.optimizer)
 
     def exec_options(self) -> ExecOptions:
@@ -107,7 +109,7 @@ def pipeline_for(rung: str, s: Setting) -> str:
     if s.synth_preset != "mixed-text":
         text = re.sub(r"expert-cluster\{([^}]*)\}",
                       lambda m: f"expert-cluster{{{m.group(1)},synth-preset={s.synth_preset}}}", text)
-    if rung in ("mozart-b", "mozart-c"):
+    if rung in DEDUP_RUNGS:
         multicast, reduce = A2A_MODES[s.a2a]
         text = re.sub(r"a2a-dedup(?=,|$)", f"a2a-dedup{{switch-multicast={str(multicast).lower()},"
                                           f"switch-reduce={str(reduce).lower()}}}", text)

@@ -217,20 +217,15 @@ class _Lowering:
         if block == "attention":
             return [(self.root, total)]
         if block == "experts":
-            op = self.layers[layer].ops["experts"]
-            weights = self.cluster_weights(op)
-            whole = sum(w for _, w in weights) or 1
-            return [(chiplet, -(-total * w // whole)) for chiplet, w in weights]
+            return _proportional(total, self.cluster_weights(self.layers[layer].ops["experts"]))
         return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
 
     def act_shares(self, layer: int, block: str, total: int) -> list[tuple[str, int]]:
         """How an expert-side activation save divides over the expert chiplets (chiplet order)."""
-        if block == "dense":
-            return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
-        op = self.layers[layer].ops["experts"]
-        kept = expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors)
-        whole = sum(kept) or 1
-        return [(self.experts[c], -(-total * k // whole)) for c, k in enumerate(kept)]
+        if block != "experts":
+            return self.shares(layer, block, total)  # a split dense FFN: evenly
+        kept = expert_act_bytes(self.layers[layer].ops["experts"], self.tokens, self.element, self.expert_act_tensors)
+        return _proportional(total, list(zip(self.experts, kept, strict=True)))
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count, in the schedule's load order."""
@@ -395,6 +390,12 @@ def _attr(op: Op, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise BackendError(f"{op.label()} lacks integer attribute '{key}'")
     return value
+
+
+def _proportional(total: int, weights: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``total`` split over the named units in proportion to their weights (each share rounded up)."""
+    whole = sum(w for _, w in weights) or 1
+    return [(unit, -(-total * w // whole)) for unit, w in weights]
 
 
 def _dim(ops: dict[str, Op]) -> int:

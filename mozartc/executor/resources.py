@@ -151,10 +151,9 @@ class Machine:
                 hops.append((sw.bandwidth_gbps, sw.latency_ns))
                 if self.options.switch_exclusive:
                     res.append(self._ids[f"switch:{node}"])
-        if self.options.switch_exclusive and len(nodes) == 2:
-            end = next((n for n in nodes if self._roles.get(n) == "switch"), None)
-            if end is not None and self._roles.get(nodes[0] if end == nodes[1] else nodes[1]) == "attention":
-                res.append(self._ids[f"switch:{end}"])
+        ends = {self._roles.get(n): n for n in nodes} if len(nodes) == 2 else {}
+        if self.options.switch_exclusive and set(ends) == {"switch", "attention"}:  # a relay's uplink leg
+            res.append(self._ids[f"switch:{ends['switch']}"])
         out = (tuple(res), min(bw for bw, _ in hops), sum(lat for _, lat in hops))
         self._routes[key] = out
         return out

@@ -62,16 +62,18 @@ class OrderingCheck:
 
 def table4_cells(records: list[dict[str, Any]]) -> list[Table4Cell]:
     """The Table 4 cells the records cover (sequence length 256, HBM2, paper models), in paper order."""
+    def run(model: str, pipeline: str) -> dict[str, Any] | None:
+        return next((r for r in records if r["model"] == model and r["pipeline"] == pipeline
+                     and r["seq_len"] == TABLE4_SEQ_LEN and r["dram"] == TABLE4_DRAM), None)
+
     cells: list[Table4Cell] = []
     for model, rungs in TABLE4.items():
+        base = run(model, LADDER[0])
         for pipeline, paper in rungs.items():
-            match = [r for r in records if r["model"] == model and r["pipeline"] == pipeline
-                     and r["seq_len"] == TABLE4_SEQ_LEN and r["dram"] == TABLE4_DRAM]
-            if match and match[0]["normalized_latency"] is not None:
-                r = match[0]
-                base = [b for b in records if b["model"] == model and b["pipeline"] == LADDER[0]
-                        and b["seq_len"] == TABLE4_SEQ_LEN and b["dram"] == TABLE4_DRAM and b["step_time_s"]]
-                bound = r["lower_bound_s"] / base[0]["step_time_s"] if base and r["lower_bound_s"] else None
+            r = run(model, pipeline)
+            if r is not None and r["normalized_latency"] is not None:
+                bound = (r["lower_bound_s"] / base["step_time_s"]
+                         if base is not None and base["step_time_s"] and r["lower_bound_s"] else None)
                 cells.append(Table4Cell(model, pipeline, r["normalized_latency"], paper.latency, r["C_T"], paper.c_t,
                                         bound))
     return cells

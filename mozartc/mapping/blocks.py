@@ -14,10 +14,10 @@ seq_len`` tokens, ``D`` hidden size and ``b`` bytes per element:
   returns two softmax statistics per token and chiplet;
 - backward FLOPs = 2 x forward (plus 1 x forward with recomputation); saved activations on the
   attention chiplet = ``act_tensors x T x D x b`` per layer (``1 x`` with recomputation);
-- saved activations on the expert chiplets (``expert_save_bytes``, when ``ffn_tensors`` is not None):
+- saved activations on the expert chiplets (``expert_save_bytes``, when ``expert_ffn_tensors`` is not None):
   routed experts save what :func:`mozartc.mapping.traffic.expert_act_bytes` gives per chiplet; a
-  split dense FFN saves its input on every chiplet plus ``ffn_tensors x T x F / chiplets`` each;
-  ``ffn_tensors`` is 0 with recomputation (only the inputs are kept).
+  split dense FFN saves its input on every chiplet plus ``expert_ffn_tensors x T x F / chiplets``
+  each (the caller passes 0 with recomputation: only the inputs are kept).
 """
 
 from __future__ import annotations
@@ -86,20 +86,20 @@ def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool,
         experts = next((op for op in ops if op.name == "experts"), None)
         mlp = next((op for op in ops if op.name == "mlp"), None)
         kind, e_bytes, e_flops, disp, comb, e_saved = "", 0, 0, 0, 0, 0
-        ffn_tensors = 0 if recompute else (expert_ffn_tensors or 0)
         if experts is not None:
             kind, e_bytes = "experts", _int(experts, "param_bytes")
             e_flops = tokens * _int(experts, "flops_per_token")
             copies = sum(dispatch_copies(experts, tokens, dedup=experts.attrs.get("a2a_dedup") is True))
             disp = comb = copies * dim * element
             if expert_ffn_tensors is not None:
-                e_saved = sum(expert_act_bytes(experts, tokens, element, ffn_tensors))
+                e_saved = sum(expert_act_bytes(experts, tokens, element, expert_ffn_tensors))
         elif mlp is not None:
             kind, e_bytes = "dense", _int(mlp, "param_bytes")
             e_flops = tokens * _int(mlp, "flops_per_token")
             disp = comb = chiplets * act
             if expert_ffn_tensors is not None:
-                e_saved = chiplets * dense_act_share(tokens, dim, _int(mlp, "ffn_dim"), chiplets, element, ffn_tensors)
+                e_saved = chiplets * dense_act_share(tokens, dim, _int(mlp, "ffn_dim"), chiplets, element,
+                                                     expert_ffn_tensors)
         saved = act if recompute else act_tensors * act
         blocks.append(BlockCosts(layer, tokens, attn_bytes, attn_flops, bwd * attn_flops, kind, e_bytes, e_flops,
                                  bwd * e_flops, disp, comb, saved, e_saved))

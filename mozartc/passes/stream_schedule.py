@@ -86,8 +86,9 @@ class StreamSchedule(Pass):
             raise PassError(f"unknown optimizer '{optimizer}' in the module attributes")
         if self.act_tensors < 0 or self.expert_act_tensors < 0:
             raise PassError("act-tensors and expert-act-tensors must be >= 0")
+        ffn_tensors = 0 if self.recompute else self.expert_act_tensors  # recomputation keeps only the inputs
         blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute,
-                             self.expert_act_tensors if self.expert_saves else None)
+                             ffn_tensors if self.expert_saves else None)
         buffers = weight_buffers(module, blocks, ctx.target)
         for unit, count in buffers.items():
             if count == 1 and self.overlap:
@@ -99,7 +100,7 @@ class StreamSchedule(Pass):
             "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
             "reload": Ident(self.reload), "recompute": self.recompute, "optimizer": Ident(optimizer),
             "expert_saves": self.expert_saves,
-            "expert_act_tensors": 0 if self.recompute else self.expert_act_tensors,
+            "expert_act_tensors": ffn_tensors,
             "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
             "weight_buffers": {unit: (count if self.overlap else 1) for unit, count in buffers.items()},
         }
