@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from mozartc.backends.isa import Instr, Stream
+from mozartc.isa.instr import Instr, Stream
 from mozartc.executor import execute, make_report
 from mozartc.hw import default_target_path, load_target
 

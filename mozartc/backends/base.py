@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mozartc.backends.isa import Stream
 from mozartc.errors import BackendError, MozartError
 from mozartc.hw.target import Target
 from mozartc.ir.core import Module
+from mozartc.isa.instr import Stream
 from mozartc.options import Configurable
 
 

@@ -1,6 +1,6 @@
 """The built-in ``mozart`` backend: lower a scheduled module to the wafer's instruction stream.
 
-Each schedule step becomes instructions on named resources of the target (:mod:`mozartc.backends.isa`):
+Each schedule step becomes instructions on named resources of the target (:mod:`mozartc.isa.instr`):
 
 - ``load_weights`` / ``store_weights`` / grads: per chiplet holding the block, from/to the DRAM of
   its node (attention chiplet: its stacks, bytes split evenly; expert chiplet: its group's stack);
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mozartc.backends.base import Backend, BackendOutput
-from mozartc.backends.isa import Instr, Stream
-from mozartc.backends.mzs import print_stream
 from mozartc.errors import BackendError
 from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op, Region
 from mozartc.ir.types import DTYPE_BYTES
+from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.mzs import print_stream
 from mozartc.mapping.blocks import ATTENTION_SIDE
 from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 

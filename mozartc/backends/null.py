@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mozartc.backends.base import Backend, BackendOutput
-from mozartc.backends.isa import Stream
-from mozartc.backends.mzs import print_stream
 from mozartc.hw.target import Target
 from mozartc.ir.core import Module
+from mozartc.isa.instr import Stream
+from mozartc.isa.mzs import print_stream
 
 
 @dataclass(frozen=True)

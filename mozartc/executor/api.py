@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mozartc.backends.mzs import parse_stream_file
-from mozartc.backends.verify import verify_stream
 from mozartc.executor.engine import Timeline, execute
 from mozartc.executor.report import make_report
 from mozartc.executor.resources import ExecOptions
 from mozartc.hw import default_target_path, load_target
+from mozartc.isa.mzs import parse_stream_file
+from mozartc.isa.verify import verify_stream
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mozartc.backends.isa import KINDS, Stream
 from mozartc.errors import MozartError
 from mozartc.executor.resources import ExecOptions, Machine
 from mozartc.hw.target import Target
+from mozartc.isa.instr import KINDS, Stream
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +68,7 @@ class Timeline:
 def execute(stream: Stream, target: Target, options: ExecOptions | None = None, check: bool = True) -> Timeline:
     """Time ``stream`` on ``target`` (see the module docstring for the model).
 
-    ``check`` runs :func:`mozartc.backends.verify.verify_stream` first (skip it only for a stream
+    ``check`` runs :func:`mozartc.isa.verify.verify_stream` first (skip it only for a stream
     already verified against this target).
     """
     opts = options or ExecOptions()
@@ -77,7 +77,7 @@ def execute(stream: Stream, target: Target, options: ExecOptions | None = None, 
     if not opts.compute_efficiency > 0:
         raise MozartError(f"compute_efficiency must be positive, got {opts.compute_efficiency}")
     if check:
-        from mozartc.backends.verify import verify_stream
+        from mozartc.isa.verify import verify_stream
 
         verify_stream(stream, target)
     machine = Machine(target, opts)

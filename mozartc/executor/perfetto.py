@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mozartc.backends.isa import KINDS
 from mozartc.executor.engine import Timeline
 from mozartc.fileio import atomic_write_text
+from mozartc.isa.instr import KINDS
 
 PID = 1
 

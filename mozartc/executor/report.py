@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from mozartc import __version__
-from mozartc.backends.isa import KINDS
 from mozartc.executor.engine import Timeline
 from mozartc.hw.target import GBPS_BYTES
+from mozartc.isa.instr import KINDS
 
 #: breakdown priority, highest first
 PRIORITY: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync")

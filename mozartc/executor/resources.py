@@ -36,10 +36,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from mozartc.backends.isa import Instr
 from mozartc.errors import VerifyError
 from mozartc.hw.cost import chiplet_gemm, path_transfer_time, switch_reduction_time
 from mozartc.hw.target import Target
+from mozartc.isa.instr import Instr
 
 
 @dataclass(frozen=True)

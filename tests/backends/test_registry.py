@@ -16,12 +16,12 @@ from typing import ClassVar, Literal
 import pytest
 
 from mozartc.backends import Backend, BackendOutput, available_backends, build_backend, registry
-from mozartc.backends.mzs import parse_stream
 from mozartc.backends.null import NullBackend
 from mozartc.errors import BackendError
 from mozartc.executor import execute, make_report
 from mozartc.hw import Target, default_target_path, load_target
 from mozartc.ir.core import Module
+from mozartc.isa.mzs import parse_stream
 from tests.conftest import REPO, CliResult
 
 
@@ -126,8 +126,8 @@ def test_example_plugin_installed_with_pip_is_listed(plugin_env: dict[str, str],
     listing = subprocess.run([sys.executable, "-m", "mozartc", "backends"], env=env, capture_output=True,
                              text=True, check=True)
     assert "csv: per-chiplet CSV work list (example plug-in) [.csv]" in listing.stdout
-    small = REPO / "tests" / "backends" / "data" / "small.mzs"
-    script = ("from mozartc.backends import build_backend; from mozartc.backends.mzs import parse_stream_file;"
+    small = REPO / "tests" / "isa" / "data" / "small.mzs"
+    script = ("from mozartc.backends import build_backend; from mozartc.isa.mzs import parse_stream_file;"
               "from mozartc_csv_backend import stream_rows, to_csv; b = build_backend('csv{source=ir}');"
               f"print(b.options_text()); s = parse_stream_file({str(small)!r}).stream;"
               "print(to_csv(['unit'], stream_rows(s)), end='')")

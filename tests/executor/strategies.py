@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from mozartc.backends.isa import Instr, Stream
+from mozartc.isa.instr import Instr, Stream
 
 CHIPLETS = ["attention0", *(f"expert{e}" for e in range(16))]
 SWITCHES = [f"switch{g}" for g in range(4)]

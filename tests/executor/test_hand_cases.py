@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from mozartc.backends.isa import Instr, Stream
 from mozartc.executor import execute, make_report
 from mozartc.executor.resources import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
 from mozartc.hw.cost import chiplet_gemm
 from mozartc.hw.topology import build_topology, route
+from mozartc.isa.instr import Instr, Stream
 
 MB = 1 << 20
 DRAM_GBPS, DRAM_NS = 256.0, 100.0

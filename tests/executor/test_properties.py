@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mozartc.backends.isa import Stream
 from mozartc.executor import execute, make_report
 from mozartc.executor.resources import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
+from mozartc.isa.instr import Stream
 from tests.executor.strategies import streams
 
 WAFER: Target = load_target(default_target_path())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mozartc.backends.isa import Instr, Stream
 from mozartc.executor import execute
 from mozartc.executor.resources import ExecOptions
 from mozartc.hw import load_target
 from mozartc.hw.target import Target
+from mozartc.isa.instr import Instr, Stream
 from tests.conftest import REPO
 
 WAFER = REPO / "targets" / "wafer.toml"

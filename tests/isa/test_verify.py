@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mozartc.backends.isa import Instr, Stream
-from mozartc.backends.mzs import parse_stream
-from mozartc.backends.verify import verify_stream
 from mozartc.errors import VerifyError
 from mozartc.hw import default_target_path, load_target
+from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.mzs import parse_stream
+from mozartc.isa.verify import verify_stream
 
 WAFER = load_target(default_target_path())
 HEAD = "stream @s {\n"

@@ -30,9 +30,9 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from mozartc.backends.isa import Instr, Stream
 from mozartc.errors import BackendError, ParseError
 from mozartc.ir.attrs import format_attr
+from mozartc.isa.instr import Instr, Stream
 from mozartc.syntax import caret_line, error_position, expected_text, found_text
 
 INDENT = "  "
@@ -147,7 +147,7 @@ def print_stream(stream: Stream) -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    grammar = resources.files("mozartc.backends").joinpath("mzs_grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("mozartc.isa").joinpath("mzs_grammar.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from mozartc.backends.isa import Instr, Stream
-from mozartc.backends.mzs import parse_stream, parse_stream_file, print_stream
 from mozartc.errors import ParseError
+from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.mzs import parse_stream, parse_stream_file, print_stream
 from tests.executor.strategies import streams
 
 DATA = Path(__file__).parent / "data"

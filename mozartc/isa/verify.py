@@ -1,6 +1,6 @@
 """The instruction-stream verifier: every invariant the executor relies on, checked once.
 
-- ``op`` is one of :data:`~mozartc.backends.isa.OPS`, ``kind`` one of :data:`~mozartc.backends.isa.KINDS`;
+- ``op`` is one of :data:`~mozartc.isa.instr.OPS`, ``kind`` one of :data:`~mozartc.isa.instr.KINDS`;
 - the operands the op takes are present and no others: ``src``/``dst`` for load/store/send, ``unit``
   for gemm/compute/reduce, none for a barrier;
 - the size fields the op needs are positive (load/store/send ``bytes``; gemm ``m, k, n, count``;
@@ -12,15 +12,15 @@
   in-network reduction.
 
 Violations raise :class:`~mozartc.errors.VerifyError` naming ``file:line:col`` when the stream was
-parsed from text (a :class:`~mozartc.backends.mzs.SourceMap` is given), else ``%N``.
+parsed from text (a :class:`~mozartc.isa.mzs.SourceMap` is given), else ``%N``.
 """
 
 from __future__ import annotations
 
-from mozartc.backends.isa import KINDS, OPS, Instr, Stream
-from mozartc.backends.mzs import OP_FIELDS, SIZE_FIELDS, TRANSFER_OPS, SourceMap
 from mozartc.errors import VerifyError
 from mozartc.hw.target import Target
+from mozartc.isa.instr import KINDS, OPS, Instr, Stream
+from mozartc.isa.mzs import OP_FIELDS, SIZE_FIELDS, TRANSFER_OPS, SourceMap
 
 #: the operand fields each op takes
 OP_OPERANDS: dict[str, tuple[str, ...]] = {
