@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO, CliResult
 
-SMALL = REPO / "tests" / "backends" / "data" / "small.mzs"
+SMALL = REPO / "tests" / "isa" / "data" / "small.mzs"
 REPORT_KEYS = {"step_time_s", "breakdown_s", "lower_bound_s", "lower_bound_from", "C_T", "utilization",
                "critical_path_s", "target", "model", "pipeline", "mozartc_version", "instructions"}
 
