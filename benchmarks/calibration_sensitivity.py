@@ -40,7 +40,7 @@ from mozartc.driver import CompileOptions, compile_model
 from mozartc.errors import MozartError
 from mozartc.executor.engine import execute
 from mozartc.executor.report import make_report
-from mozartc.executor.resources import ExecOptions
+from mozartc.executor.workload import ExecOptions
 from mozartc.experiments.runner import dispatch_copies_per_token
 from mozartc.experiments.tomlw import dumps as toml_dumps
 from mozartc.hw import load_target

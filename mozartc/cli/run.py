@@ -8,14 +8,14 @@ from mozartc.cli._common import print_notes
 from mozartc.executor.api import run_stream_file
 from mozartc.executor.perfetto import perfetto_json
 from mozartc.executor.report import format_summary, report_json
-from mozartc.executor.resources import ExecOptions
+from mozartc.executor.workload import ExecOptions
 from mozartc.fileio import atomic_write_text, emit_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``run`` command."""
     p = sub.add_parser("run", help="time an instruction stream (.mzs) on a target",
-                       description="Parse and verify FILE.mzs against the target, time it with the discrete-event "
+                       description="Parse and verify FILE.mzs against the target, time it with the flow-level "
                                    "executor, print step time, breakdown and lower bound.")
     p.add_argument("stream", metavar="FILE.mzs", help="instruction stream (from mozartc compile --emit isa)")
     p.add_argument("--target", metavar="TARGET.toml", help="hardware target (default: the shipped wafer.toml)")
@@ -27,20 +27,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="fraction of peak FLOP/s reached by non-GEMM compute (default 1.0)")
     model.add_argument("--gemm-sram-bound", action="store_true",
                        help="time GEMMs by max(array cycles, tile SRAM traffic / SRAM bandwidth)")
-    switch = model.add_mutually_exclusive_group()
-    switch.add_argument("--switch-shared", action="store_true",
-                        help="transfers through a switch do not hold it exclusively (overrides the target's "
-                             "switch.blocking)")
-    switch.add_argument("--switch-blocking", action="store_true",
-                        help="a transfer through a switch holds it whole, one at a time (overrides the target's "
-                             "switch.blocking)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc run``."""
-    options = ExecOptions(compute_efficiency=args.compute_efficiency, gemm_sram_bound=args.gemm_sram_bound,
-                          switch_exclusive=False if args.switch_shared else True if args.switch_blocking else None)
+    options = ExecOptions(compute_efficiency=args.compute_efficiency, gemm_sram_bound=args.gemm_sram_bound)
     result = run_stream_file(args.stream, args.target, options)
     report_text = report_json(result.report)
     trace_text = perfetto_json(result.timeline) if args.perfetto else None

@@ -14,7 +14,7 @@ The sharing model and every duration formula: docs/executor.md.
 from mozartc.executor.engine import Timeline, execute
 from mozartc.executor.perfetto import perfetto_json, perfetto_trace, write_perfetto
 from mozartc.executor.report import format_summary, make_report, report_json
-from mozartc.executor.resources import ExecOptions
+from mozartc.executor.workload import ExecOptions
 
 __all__ = ["ExecOptions", "Timeline", "execute", "format_summary", "make_report", "perfetto_json",
            "perfetto_trace", "report_json", "write_perfetto"]

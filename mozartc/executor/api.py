@@ -8,8 +8,9 @@ from typing import Any
 
 from mozartc.executor.engine import Timeline, execute
 from mozartc.executor.report import make_report
-from mozartc.executor.resources import ExecOptions
+from mozartc.executor.workload import ExecOptions
 from mozartc.hw import default_target_path, load_target
+from mozartc.hw.topology import Topology
 from mozartc.isa.mzs import parse_stream_file
 from mozartc.isa.verify import verify_stream
 
@@ -32,10 +33,11 @@ def run_stream_file(path: str | Path, target: str | Path | None = None,
     """
     parsed = parse_stream_file(path)
     machine = load_target(target or default_target_path())
-    verify_stream(parsed.stream, machine, parsed.source)
+    topology = Topology.of(machine)
+    verify_stream(parsed.stream, machine, parsed.source, topology=topology)
     notes: list[str] = []
     emitted_for = parsed.stream.attrs.get("target")
     if isinstance(emitted_for, str) and emitted_for != machine.name:
         notes.append(f"{path}: stream was emitted for target '{emitted_for}', timing it on '{machine.name}'")
-    timeline = execute(parsed.stream, machine, options, check=False)
+    timeline = execute(parsed.stream, machine, options, check=False, topology=topology)
     return RunResult(timeline, make_report(timeline), notes)

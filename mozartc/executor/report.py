@@ -3,16 +3,19 @@
 - **breakdown** (adds up to the step time): sweep the timeline and give every instant to the
   highest-priority kind running then, ``compute > all_to_all > dram_load > dram_save > sync``;
   instants with nothing running are ``exposed`` (``exposed = step - sum(kinds)``).
-- **utilisation** of a resource: ``busy time / step time`` (in [0, 1]: a resource serves one
-  instruction at a time).
+- **utilisation** of a resource: for a bandwidth (DRAM channel, link, crossbar, adder tree) the
+  bytes it carried over ``capacity x step time``; for a chiplet's arrays ``busy time / step time``.
+  Both are in [0, 1].
 - **critical path**: from the instruction that finishes last, follow ``pred`` (the dependency or
   resource user whose finish let it start) back to time 0; seconds per kind along that path
   (gaps, if any, are ``exposed``); they add up to the step time.
-- **lower bound**: the largest of, per resource, what it must do at full rate: a DRAM stack's
-  ``bytes / bandwidth``, a chiplet's summed compute time, a directed link's ``bytes / bandwidth``,
-  a switch's summed reduction time, or, when switches are exclusive (blocking), the summed time of
-  every transfer and reduction holding it (one at a time); and the longest dependency chain of
-  durations. Every term is <= the step time of any schedule the engine can produce.
+- **lower bounds**: per resource, what it must do at full rate: ``bytes / capacity`` for a DRAM
+  channel, a directed link, a crossbar or an adder tree (no resource ever carries more than its
+  capacity), a chiplet's summed compute time (its arrays run one instruction at a time); and the
+  longest dependency chain of *lone* durations (``latency + bytes / smallest capacity`` for a flow:
+  sharing only slows a flow down). Every term is <= the step time; the largest is ``lower_bound_s``.
+- **bandwidth over time** (:func:`resource_rates`): the bytes/s each resource carries, a step
+  function rebuilt from the engine's rate log (Perfetto counter tracks draw it).
 
 Reports are plain dicts; :func:`report_json` gives byte-identical text for identical inputs
 (sorted keys, floats rounded to 12 significant digits).
@@ -28,7 +31,7 @@ import numpy as np
 
 from mozartc import __version__
 from mozartc.executor.engine import Timeline
-from mozartc.hw.target import GBPS_BYTES
+from mozartc.executor.workload import FLOW, SERIAL
 from mozartc.isa.instr import KINDS
 
 #: breakdown priority, highest first
@@ -64,13 +67,53 @@ def breakdown(tl: Timeline) -> dict[str, float]:
     return out
 
 
-def utilization(tl: Timeline) -> dict[str, float]:
-    """``busy seconds / step time`` per resource (0 for an empty stream)."""
+def resource_work(tl: Timeline) -> np.ndarray:
+    """Per resource: bytes carried (bandwidth resources) or busy seconds (a chiplet's arrays)."""
     counts = np.diff(tl.res_ptr)
-    weights = np.repeat(tl.duration, counts)
-    busy = np.bincount(tl.res_index, weights=weights, minlength=len(tl.resources))
+    per_flow = np.where(tl.mode == FLOW, tl.amount, 0.0)
+    per_serial = np.where(tl.mode == SERIAL, tl.duration, 0.0)
+    carried = np.bincount(tl.res_index, weights=np.repeat(per_flow, counts), minlength=len(tl.resources))
+    busy = np.bincount(tl.res_index, weights=np.repeat(per_serial, counts), minlength=len(tl.resources))
+    capacity = np.asarray(tl.capacity_Bps)
+    return np.where(capacity > 0, carried, busy)
+
+
+def utilization(tl: Timeline) -> dict[str, float]:
+    """Per resource, carried bytes over ``capacity x step`` or busy time over step (module docstring)."""
     step = tl.step_time
-    return {name: (min(1.0, float(b) / step) if step > 0 else 0.0) for name, b in zip(tl.resources, busy, strict=True)}
+    work = resource_work(tl)
+    out: dict[str, float] = {}
+    for name, w, cap in zip(tl.resources, work.tolist(), tl.capacity_Bps, strict=True):
+        seconds = w / cap if cap > 0 else w
+        out[name] = min(1.0, seconds / step) if step > 0 else 0.0
+    return out
+
+
+def resource_rates(tl: Timeline) -> dict[int, tuple[list[float], list[float]]]:
+    """Per bandwidth resource id that carried anything: (times, bytes/s from that time on).
+
+    Rebuilt from the rate log: a flow's rate counts on every resource it crosses (crossbars that
+    cannot bind included). The last value of each series is 0.
+    """
+    ptr, res = tl.res_ptr, tl.res_index
+    current: dict[int, float] = {}
+    changes: dict[int, dict[float, float]] = {}
+    for i_f, t, r in tl.rate_log.tolist():
+        i = int(i_f)
+        delta = r - current.get(i, 0.0)
+        current[i] = r
+        for x in res[ptr[i]:ptr[i + 1]].tolist():
+            at = changes.setdefault(x, {})
+            at[t] = at.get(t, 0.0) + delta
+    out: dict[int, tuple[list[float], list[float]]] = {}
+    for x in sorted(changes):
+        times = sorted(changes[x])
+        level, values = 0.0, []
+        for t in times:
+            level += changes[x][t]
+            values.append(level if abs(level) > 1e-9 * tl.capacity_Bps[x] else 0.0)
+        out[x] = (times, values)
+    return out
 
 
 def critical_path(tl: Timeline) -> dict[str, float]:
@@ -90,37 +133,24 @@ def critical_path(tl: Timeline) -> dict[str, float]:
 
 def lower_bounds(tl: Timeline) -> dict[str, tuple[float, str]]:
     """The largest per-resource bound of each family and the dependency-chain bound, with their source."""
-    instrs = tl.stream.instrs
-    nbytes = np.array([i.bytes if i.op in ("load", "store", "send") else 0 for i in instrs], dtype=np.float64)
-    counts = np.diff(tl.res_ptr)
-    per_res_bytes = np.bincount(tl.res_index, weights=np.repeat(nbytes, counts), minlength=len(tl.resources))
-    reduce_mask = np.array([i.op == "reduce" for i in instrs], dtype=bool)
-    compute_mask = np.array([i.op in ("gemm", "compute") for i in instrs], dtype=bool)
-    per_res_busy = np.bincount(tl.res_index, weights=np.repeat(tl.duration * (reduce_mask | compute_mask), counts),
-                               minlength=len(tl.resources))
-    per_res_held = np.bincount(tl.res_index, weights=np.repeat(tl.duration, counts), minlength=len(tl.resources))
+    work = resource_work(tl).tolist()
     best: dict[str, tuple[float, str]] = {}
-    for r, name in enumerate(tl.resources):
-        family = name.split(":", 1)[0]
-        bw = tl.bandwidth_gbps[r]
-        if family == "compute":
-            value, why = float(per_res_busy[r]), f"{name}: summed compute time"
-        elif family == "switch" and tl.options.switch_exclusive:
-            value, why = float(per_res_held[r]), f"{name}: summed time of the transfers and reductions holding it"
-        elif family == "switch":
-            value, why = float(per_res_busy[r]), f"{name}: summed reduction time"
+    for r, resource in enumerate(tl.topology.resources):
+        name, family, cap = resource.name, resource.kind, tl.capacity_Bps[r]
+        if cap > 0:
+            value = work[r] / cap
+            why = f"{name}: {round(work[r])} bytes / {resource.bandwidth_gbps:g} GB/s"
         else:
-            value = float(per_res_bytes[r] / (bw * GBPS_BYTES))
-            why = f"{name}: {int(per_res_bytes[r])} bytes / {bw:g} GB/s"
+            value, why = work[r], f"{name}: summed compute time"
         if family not in best or value > best[family][0]:
             best[family] = (value, why)
-    best["dependency_chain"] = (_longest_chain(tl), "dependency chain: longest chain of instruction durations")
+    best["dependency_chain"] = (_longest_chain(tl), "dependency chain: longest chain of lone instruction times")
     return best
 
 
 def _longest_chain(tl: Timeline) -> float:
-    """``chain[i] = duration[i] + max(chain[d] for d in deps)``; the maximum over all instructions."""
-    dur = tl.duration.tolist()
+    """``chain[i] = lone[i] + max(chain[d] for d in deps)``; the maximum over all instructions."""
+    dur = tl.lone.tolist()
     chain = [0.0] * len(dur)
     get = chain.__getitem__
     for i, instr in enumerate(tl.stream.instrs):
@@ -176,7 +206,7 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
         "totals": totals,
         "executor": {"compute_efficiency": tl.options.compute_efficiency,
                      "gemm_sram_bound": tl.options.gemm_sram_bound,
-                     "switch_exclusive": tl.options.switch_exclusive},
+                     "model": "flow-level max-min sharing"},
     }
     return _round(report)
 

@@ -1,6 +1,7 @@
 """Hardware model: target files, the NoP-tree topology and cost models.
 
-``load_target(path)`` parses and validates a target TOML into a frozen :class:`Target`;
+``load_target(path)`` (or ``target_from_dict(tables)``) parses and validates a target TOML into a
+frozen :class:`Target`;
 ``default_target_path()`` is the shipped paper system. Submodules: ``schema`` (what a file may say),
 ``loader`` (parse + validate), ``target`` (resolved machine), ``cost`` (timing formulas),
 ``topology`` (networkx graph and routes), ``capacity`` (does a training step fit in DRAM),
@@ -8,7 +9,7 @@
 loads neither networkx nor matplotlib.
 """
 
-from mozartc.hw.loader import default_target_path, load_target
+from mozartc.hw.loader import default_target_path, load_target, target_from_dict
 from mozartc.hw.target import Chiplet, DramStack, Target
 
-__all__ = ["Chiplet", "DramStack", "Target", "default_target_path", "load_target"]
+__all__ = ["Chiplet", "DramStack", "Target", "default_target_path", "load_target", "target_from_dict"]

@@ -25,6 +25,12 @@ Problem = tuple[str, str]  # (key path, what is wrong and what was expected)
 
 _UNITS = {"_ghz": "GHz", "_gbps": "GB/s", "_gbps_per_tile": "GB/s", "_gbps_per_link": "GB/s",
           "_mb": "MB", "_mb_per_tile": "MB", "_ns": "ns", "_um": "um", "_mm2": "mm^2", "_nm": "nm"}
+#: keys that earlier versions accepted, with what replaces them
+_REMOVED_KEYS: dict[str, str] = {
+    "switch.blocking": "was removed in mozartc 0.2: a switch is a crossbar whose capacity "
+                       "switch.bandwidth_gbps is shared max-min fairly by the flows through it "
+                       "(docs/executor.md); for a one-transaction bus set bandwidth_gbps to one port's bandwidth",
+}
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
@@ -39,6 +45,11 @@ def load_target(path: str | Path) -> Target:
     raw = _read_toml(Path(path), name)
     spec = parse_target_spec(raw, name)
     return _resolve(spec, Path(path))
+
+
+def target_from_dict(raw: dict[str, Any], name: str = "<dict>") -> Target:
+    """Validate and resolve a target given as the tables a TOML file would hold; errors name ``name``."""
+    return _resolve(parse_target_spec(raw, name), None)
 
 
 def parse_target_spec(raw: dict[str, Any], name: str) -> TargetSpec:
@@ -108,6 +119,9 @@ def _unknown_keys(raw: Any, model: type[BaseModel], path: str) -> list[Problem]:
     problems: list[Problem] = []
     for key, value in raw.items():
         here = _join(path, key)
+        if here in _REMOVED_KEYS:
+            problems.append((here, _REMOVED_KEYS[here]))
+            continue
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -94,16 +94,16 @@ class LinkSpec(_Spec):
 
 
 class SwitchSpec(_Spec):
-    """``[switch]``: every group switch (token routing and optional in-network reduction)."""
+    """``[switch]``: every group switch (token routing and optional in-network reduction).
+
+    ``bandwidth_gbps`` is the crossbar's capacity, shared by every byte leaving the switch
+    (docs/executor.md); ``reduction_gbps`` the adder tree's input rate.
+    """
 
     bandwidth_gbps: float = Field(gt=0, le=1_000_000)
     latency_ns: float = Field(ge=0, le=1_000_000)
     reduction: bool
     reduction_gbps: float | None = Field(default=None, gt=0, le=1_000_000)
-    #: true: a transfer through the switch occupies all of it (one transfer at a time, a shared bus);
-    #: false (default, as in the shipped targets): a non-blocking crossbar where only the ports (links)
-    #: a transfer uses are busy
-    blocking: bool = False
 
     @model_validator(mode="after")
     def _rate_when_reducing(self) -> SwitchSpec:

@@ -6,10 +6,14 @@
 - the size fields the op needs are positive (load/store/send ``bytes``; gemm ``m, k, n, count``;
   compute ``flops``; reduce ``bytes, inputs``) and no size field is negative;
 - dependencies name earlier instructions only, once each (so the graph is acyclic and defined);
-- with a target: endpoints and units exist in its topology, with the right role: a load reads a
-  DRAM stack into a chiplet, a store writes a chiplet to a DRAM stack, a send joins two chiplets or
-  switches (not DRAM), gemm/compute run on a chiplet, reduce runs on a switch whose target has
-  in-network reduction.
+- with a target: endpoints and units exist in its topology (:class:`mozartc.hw.topology.Topology`),
+  with the right role: a load reads a DRAM stack into a chiplet, a store writes a chiplet to a DRAM
+  stack, a send joins two chiplets or switches (not DRAM), gemm/compute run on a chiplet, reduce runs
+  on a switch whose target has in-network reduction;
+- data is causal through switches: a send *out of* a switch, or a reduce *on* one, depends on an
+  instruction that brought data into that switch: a send into it, or (for a send) a reduce on it.
+  The dependency must be direct or through barriers only (a barrier joins, it carries no data), so a
+  relay cannot lean on a transfer of an earlier, unrelated step.
 
 Violations raise :class:`~mozartc.errors.VerifyError` naming ``file:line:col`` when the stream was
 parsed from text (a :class:`~mozartc.isa.mzs.SourceMap` is given), else ``%N``.
@@ -17,8 +21,11 @@ parsed from text (a :class:`~mozartc.isa.mzs.SourceMap` is given), else ``%N``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from mozartc.errors import VerifyError
 from mozartc.hw.target import Target
+from mozartc.hw.topology import Topology
 from mozartc.isa.instr import KINDS, OPS, Instr, Stream
 from mozartc.isa.mzs import OP_FIELDS, SIZE_FIELDS, TRANSFER_OPS, SourceMap
 
@@ -40,17 +47,6 @@ _SIZE_NAMES = tuple(name for name, _ in SIZE_FIELDS)
 _ROLE_NAMES = {"dram": "a DRAM stack", "attention": "a chiplet", "expert": "a chiplet", "switch": "a switch"}
 
 
-def target_roles(target: Target) -> dict[str, str]:
-    """Every topology node name -> its role (``attention``, ``expert``, ``switch``, ``dram``).
-
-    Same names and roles as :func:`mozartc.hw.topology.build_topology`, without building the graph.
-    """
-    roles: dict[str, str] = {c.name: c.role for c in target.chiplets}
-    roles.update({s: "switch" for s in target.switches})
-    roles.update({d.name: "dram" for d in target.dram})
-    return roles
-
-
 class _Reporter:
     def __init__(self, source: SourceMap | None) -> None:
         self.source = source
@@ -61,18 +57,31 @@ class _Reporter:
         return VerifyError(prefix + message, where=where)
 
 
-def verify_stream(stream: Stream, target: Target | None = None, source: SourceMap | None = None) -> None:
-    """Check ``stream`` (and its resources against ``target`` when given); raise the first violation."""
+def verify_stream(stream: Stream, target: Target | None = None, source: SourceMap | None = None,
+                  topology: Topology | None = None) -> None:
+    """Check ``stream`` (and its resources against ``target`` when given); raise the first violation.
+
+    ``topology`` is ``Topology.of(target)`` when the caller already has it.
+    """
     rep = _Reporter(source)
-    roles = target_roles(target) if target is not None else None
-    reduces = target is not None and target.switch.reduction and target.switch.reduction_gbps is not None
-    for index, instr in enumerate(stream.instrs):
+    if topology is None and target is not None:
+        topology = Topology.of(target)
+    roles = topology.roles if topology is not None else None
+    reduces = topology is not None and any(r.kind == "reducer" for r in topology.resources)
+    instrs = stream.instrs
+    for index, instr in enumerate(instrs):
         _check_shape(index, instr, rep)
-        _check_deps(index, instr, len(stream.instrs), rep)
+        _check_deps(index, instr, len(instrs), rep)
         if roles is not None:
             _check_resources(index, instr, roles, rep)
             if instr.op == "reduce" and not reduces:
                 raise rep.fail(index, "reduce needs a target whose switches do in-network reduction", "op")
+            switch = _switch_output(instr, roles)
+            if switch is not None and not _fed(instrs, index, switch):
+                what, part = (("a send out of", "src") if instr.op == "send" else ("a reduce on", "unit"))
+                raise rep.fail(index, f"{what} {switch} does not depend on data entering {switch}: it must come "
+                                      f"after (directly or through barriers) a send into {switch}"
+                                      + (f" or a reduce on {switch}" if instr.op == "send" else ""), part)
 
 
 def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:
@@ -117,7 +126,39 @@ def _check_deps(index: int, instr: Instr, count: int, rep: _Reporter) -> None:
         seen.add(dep)
 
 
-def _check_resources(index: int, instr: Instr, roles: dict[str, str], rep: _Reporter) -> None:
+def _switch_output(instr: Instr, roles: Mapping[str, str]) -> str | None:
+    """The switch ``instr`` takes data out of (a send from it, a reduce on it), else None."""
+    if instr.op == "send" and instr.src is not None and roles.get(instr.src) == "switch":
+        return instr.src
+    if instr.op == "reduce" and instr.unit is not None:
+        return instr.unit
+    return None
+
+
+def _feeds(instr: Instr, switch: str, reduce_counts: bool) -> bool:
+    return (instr.op == "send" and instr.dst == switch) or (reduce_counts and instr.op == "reduce"
+                                                           and instr.unit == switch)
+
+
+def _fed(instrs: Sequence[Instr], index: int, switch: str) -> bool:
+    """Whether instruction ``index`` depends, directly or through barriers, on data entering ``switch``."""
+    reduce_counts = instrs[index].op == "send"
+    stack = list(instrs[index].deps)
+    seen: set[int] = set()
+    while stack:
+        d = stack.pop()
+        if d in seen:
+            continue
+        seen.add(d)
+        dep = instrs[d]
+        if _feeds(dep, switch, reduce_counts):
+            return True
+        if dep.op == "barrier":
+            stack.extend(dep.deps)
+    return False
+
+
+def _check_resources(index: int, instr: Instr, roles: Mapping[str, str], rep: _Reporter) -> None:
     for part in OP_OPERANDS[instr.op]:
         name = getattr(instr, part)
         allowed = _ROLES[(instr.op, part)]

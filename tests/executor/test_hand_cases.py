@@ -1,7 +1,8 @@
-"""Hand-computed timings on the shipped wafer.toml; each expected value is worked from the target's numbers.
+"""Hand-computed timings; each expected value is worked from the target's numbers (docs/executor.md).
 
 wafer.toml: HBM2 stacks 256 GB/s, 100 ns; die-to-die edges 4616 links / 2 x 0.125 GB/s = 288.5 GB/s per
-direction, 5 ns; switches 1700 GB/s, 10 ns; chiplets 100 tiles x 16 arrays of 24x24 at 1 GHz.
+direction, 5 ns; switches 10 ns, crossbar 1700 GB/s (>= its ports: never the limit); chiplets 100 tiles
+x 16 arrays of 24x24 at 1 GHz. With ``links.bump_rows = 1`` an edge has 577 links: 36.0625 GB/s.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 import pytest
 
 from mozartc.executor import execute, make_report
-from mozartc.executor.resources import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
 from mozartc.hw.cost import chiplet_gemm
-from mozartc.hw.topology import build_topology, route
+from mozartc.hw.topology import Topology
 from mozartc.isa.instr import Instr, Stream
+from tests.executor.targets import toy_target, wafer_with
 
 MB = 1 << 20
+GB = 10**9
 DRAM_GBPS, DRAM_NS = 256.0, 100.0
 EDGE_GBPS, EDGE_NS = 288.5, 5.0
 SWITCH_NS = 10.0
+LOAD_NS = DRAM_NS + EDGE_NS + SWITCH_NS  # dram0 -> switch0 (crossed) -> expertE
 
 
 @pytest.fixture(scope="module")
@@ -38,42 +41,88 @@ def gemm(unit: str, m: int, k: int, n: int, deps: tuple[int, ...] = (), count: i
     return Instr("gemm", "compute", f"gemm {unit}", deps, unit=unit, m=m, k=k, n=n, count=count)
 
 
-def run(target: Target, *instrs: Instr, blocking: bool | None = None) -> tuple[list[float], list[float], float]:
-    """Time ``instrs``; ``blocking`` True/False forces the switch model (None: the target's, a crossbar)."""
-    tl = execute(Stream("t", {}, tuple(instrs)), target, ExecOptions(switch_exclusive=blocking))
+def run(target: Target, *instrs: Instr) -> tuple[list[float], list[float], float]:
+    tl = execute(Stream("t", {}, tuple(instrs)), target)
     return tl.start.tolist(), tl.finish.tolist(), tl.step_time
-
-
-def dram_load_time(nbytes: int) -> float:
-    # dram0 -> switch0 -> expertE: latency 100 (DRAM) + 5 (edge) + 10 (switch) ns; bottleneck 256 GB/s
-    return (DRAM_NS + EDGE_NS + SWITCH_NS) * 1e-9 + nbytes / (DRAM_GBPS * 1e9)
 
 
 def test_wafer_numbers_are_the_ones_this_file_assumes(wafer: Target) -> None:
     assert wafer.dram[0].bandwidth_gbps == DRAM_GBPS and wafer.dram[0].latency_ns == DRAM_NS
     assert wafer.edge_bandwidth_gbps(wafer.chiplet("expert0")) == EDGE_GBPS
     assert wafer.links.latency_ns == EDGE_NS and wafer.switch.latency_ns == SWITCH_NS
+    thin = wafer_with(links__bump_rows=1)
+    assert thin.edge_bandwidth_gbps(thin.chiplet("expert0")) == 36.0625
+    assert not Topology.of(wafer).resources[Topology.of(wafer).resource_id("switch:switch0")].binding
 
 
 def test_one_load_is_latency_plus_bytes_over_dram_bandwidth(wafer: Target) -> None:
     # 48 MiB: 115 ns + 50331648 / 256e9 s = 196.608 us + 0.115 us = 196.723 us
     _, finish, step = run(wafer, load("dram0", "expert0", 48 * MB))
     assert step == pytest.approx(196.723e-6, rel=1e-12)
-    assert finish[0] == pytest.approx(dram_load_time(48 * MB), rel=1e-12)
+    assert finish[0] == pytest.approx(LOAD_NS * 1e-9 + 48 * MB / 256e9, rel=1e-12)
 
 
-def test_two_loads_on_one_dram_stack_serialise(wafer: Target) -> None:
-    # both hold dram0 (and switch0): the second starts when the first ends; step = t1 + t2
-    t1, t2 = dram_load_time(48 * MB), dram_load_time(16 * MB)
-    start, _finish, step = run(wafer, load("dram0", "expert0", 48 * MB), load("dram0", "expert1", 16 * MB))
-    assert start[1] == pytest.approx(t1, rel=1e-12)
-    assert step == pytest.approx(t1 + t2, rel=1e-12)
+def test_two_equal_loads_on_one_stack_share_it_and_finish_together(wafer: Target) -> None:
+    # each gets 128 GB/s (the leaf links, 288.5 GB/s each, do not bind): both end at 2B / 256 GB/s + 115 ns
+    start, finish, _ = run(wafer, load("dram0", "expert0", GB), load("dram0", "expert1", GB))
+    assert start == [0.0, 0.0]
+    expected = 2 * GB / 256e9 + LOAD_NS * 1e-9
+    assert finish[0] == pytest.approx(expected, rel=1e-12) and finish[1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_four_loads_through_slow_links_finish_together_at_link_rate() -> None:
+    # bump_rows = 1: leaf links carry 36.0625 GB/s < 256 / 4, so each load runs at its link's rate and the
+    # stack is 56% busy: all four end at 1e9 / 36.0625e9 s = 27.730 ms (+115 ns). The serialising engine
+    # of mozartc 0.1 gave 111 ms.
+    thin = wafer_with(links__bump_rows=1)
+    tl = execute(Stream("t", {}, tuple(load("dram0", f"expert{e}", GB) for e in range(4))), thin)
+    expected = GB / 36.0625e9 + LOAD_NS * 1e-9
+    assert tl.finish.tolist() == pytest.approx([expected] * 4, rel=1e-12)
+    assert expected == pytest.approx(27.7298e-3, rel=1e-5)
+    # 4 x 36.0625 / 256 of the stack (the step has 115 ns of latency on top)
+    assert make_report(tl)["utilization"]["dram:dram0"] == pytest.approx(4 * 36.0625 / 256, rel=1e-5)
+
+
+def test_worked_example_three_loads_two_sharing_a_link_and_a_dependent_send() -> None:
+    # docs/executor.md, "A worked example". Toy target: dram0 (70 GB/s, 100 ns) on switch0; leaf and
+    # uplink edges 40 GB/s per direction, 5 ns; switch 10 ns. A, B: dram0 -> expert0 (2 GB, 1 GB) share
+    # the link switch0->expert0; C: dram0 -> expert1 (3 GB); D: expert1 -> attention0 (1 GB) after C.
+    toy = toy_target()
+    a, b, c = load("dram0", "expert0", 2 * GB), load("dram0", "expert0", GB), load("dram0", "expert1", 3 * GB)
+    d = send("expert1", "attention0", GB, deps=(2,))
+    tl = execute(Stream("t", {}, (a, b, c, d)), toy)
+    ms = 1e-3
+    # t=0: link e0 gives A, B 20 each (40/2 < 70/3); dram0 has 30 left for C (< C's link, 40).
+    # B ends at 1 GB / 20 = 50 ms; A has 1 GB left, C 3 - 1.5 = 1.5 GB. Then A, C get 35 each (70/2).
+    # A ends at 50 + 1/35 s = 78.571 ms; C has 0.5 GB left, alone at min(70, 40) = 40: 12.5 ms more.
+    # D starts when C finishes (+115 ns latency) and takes 1 GB / 40 = 25 ms + 20 ns (two edges, switch0).
+    t_b, t_a, t_c = 50 * ms, 50 * ms + 1 / 35, 50 * ms + 1 / 35 + 12.5 * ms
+    assert tl.finish[1] == pytest.approx(t_b + 115e-9, rel=1e-12)
+    assert tl.finish[0] == pytest.approx(t_a + 115e-9, rel=1e-12)
+    assert tl.finish[2] == pytest.approx(t_c + 115e-9, rel=1e-12)
+    assert tl.start[3] == pytest.approx(tl.finish[2], rel=1e-15)
+    assert tl.finish[3] == pytest.approx(t_c + 115e-9 + 25 * ms + 20e-9, rel=1e-12)
+    assert t_c + 25 * ms == pytest.approx(116.0714e-3, rel=1e-6)
+    # the rate log shows the three phases of C: 30, then 35, then 40 GB/s
+    c_rates = [r for i, _, r in tl.rate_log.tolist() if i == 2]
+    assert c_rates == pytest.approx([30e9, 35e9, 40e9, 0.0], rel=1e-12)
+    report = make_report(tl)
+    assert report["lower_bounds_s"]["dram"] == pytest.approx(6 * GB / 70e9, rel=1e-9)  # 85.7 ms
+    assert report["critical_path_s"]["dram_load"] == pytest.approx(t_c + 115e-9, rel=1e-9)
+    assert report["critical_path_s"]["all_to_all"] == pytest.approx(25 * ms + 20e-9, rel=1e-9)
 
 
 def test_loads_on_different_stacks_overlap(wafer: Target) -> None:
-    t = dram_load_time(8 * MB)
     _, _, step = run(wafer, load("dram0", "expert0", 8 * MB), load("dram1", "expert4", 8 * MB))
-    assert step == pytest.approx(t, rel=1e-12)
+    assert step == pytest.approx(LOAD_NS * 1e-9 + 8 * MB / 256e9, rel=1e-12)
+
+
+def test_a_flow_ending_early_frees_bandwidth_for_the_other(wafer: Target) -> None:
+    # 48 MiB and 16 MiB from dram0: 128 GB/s each until the small one ends at 32 MiB / 256 GB/s; the large
+    # one then has 32 MiB left at 256 GB/s: it ends at 64 MiB / 256 GB/s, the sum of both at full rate
+    _, finish, _ = run(wafer, load("dram0", "expert0", 48 * MB), load("dram0", "expert1", 16 * MB))
+    assert finish[1] == pytest.approx(32 * MB / 256e9 + LOAD_NS * 1e-9, rel=1e-12)
+    assert finish[0] == pytest.approx(64 * MB / 256e9 + LOAD_NS * 1e-9, rel=1e-12)
 
 
 @pytest.mark.parametrize("mib", [2, 8])
@@ -82,7 +131,7 @@ def test_load_overlaps_an_independent_gemm_on_another_chiplet(wafer: Target, mib
     # load 2 MiB = 8.192 + 0.115 us (shorter), 8 MiB = 32.768 + 0.115 us (longer); no shared resource: max
     g = 4 * chiplet_gemm(2048, 2048, 768, wafer.chiplet("expert5"), wafer.clock_ghz).seconds
     assert g == pytest.approx(16.748e-6, rel=1e-12)
-    t = dram_load_time(mib * MB)
+    t = LOAD_NS * 1e-9 + mib * MB / 256e9
     _, _, step = run(wafer, load("dram0", "expert0", mib * MB), gemm("expert5", 2048, 2048, 768, count=4))
     assert step == pytest.approx(max(g, t), rel=1e-12)
 
@@ -94,7 +143,7 @@ def test_dependent_chain_takes_the_sum(wafer: Target) -> None:
     s = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 1_000_000 / (EDGE_GBPS * 1e9)
     _, _, step = run(wafer, load("dram0", "expert0", 2 * MB), gemm("expert0", 256, 2048, 768, (0,)),
                      send("expert0", "attention0", 1_000_000, (1,)))
-    assert step == pytest.approx(dram_load_time(2 * MB) + g + s, rel=1e-12)
+    assert step == pytest.approx(LOAD_NS * 1e-9 + 2 * MB / 256e9 + g + s, rel=1e-12)
 
 
 def test_transfer_time_is_bytes_over_route_bandwidth_plus_latency(wafer: Target) -> None:
@@ -103,50 +152,44 @@ def test_transfer_time_is_bytes_over_route_bandwidth_plus_latency(wafer: Target)
     expected = 40e-9 + nbytes / (EDGE_GBPS * 1e9)
     _, _, step = run(wafer, send("expert0", "expert5", nbytes))
     assert step == pytest.approx(expected, rel=1e-12)
-    r = route(build_topology(wafer), "expert0", "expert5")  # agrees with the topology module
+    r = Topology.of(wafer).route("expert0", "expert5")  # agrees with the topology module
     assert step == pytest.approx(r.latency_ns * 1e-9 + nbytes / (r.bandwidth_gbps * 1e9), rel=1e-12)
 
 
-def test_contention_on_a_switch_delays_the_second_transfer(wafer: Target) -> None:
-    # expert4 -> expert5 and expert6 -> expert7 share no edge, only switch1. A blocking switch is held
-    # for the whole transfer: the second starts when the first ends, delayed by t1 = 20 ns + 1e6 / 288.5e9 s;
-    # the shipped crossbar runs both at once
+def test_sends_through_a_crossbar_share_only_their_links(wafer: Target) -> None:
+    # expert4 -> expert5 and expert6 -> expert7 share no link, only switch1's crossbar (1700 GB/s):
+    # both run at 288.5 GB/s from time 0
     t1 = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 1_000_000 / (EDGE_GBPS * 1e9)
-    t2 = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 500_000 / (EDGE_GBPS * 1e9)
-    pair = (send("expert4", "expert5", 1_000_000), send("expert6", "expert7", 500_000))
-    start, finish, step = run(wafer, *pair, blocking=True)
-    assert start[1] == pytest.approx(t1, rel=1e-12)
-    assert finish[1] - t2 == pytest.approx(t1, rel=1e-12)
-    assert step == pytest.approx(t1 + t2, rel=1e-12)
-    start, finish, step = run(wafer, *pair)
+    start, _, step = run(wafer, send("expert4", "expert5", 1_000_000), send("expert6", "expert7", 500_000))
     assert start == [0.0, 0.0] and step == pytest.approx(t1, rel=1e-12)
 
 
+def test_a_slow_crossbar_is_shared_by_the_flows_through_it() -> None:
+    # switch bandwidth 20 GB/s (< its 40 GB/s ports): two 1 GB sends expert0 -> attention0 and
+    # expert1 -> attention0 share the uplink (40) and the crossbar (20): 10 GB/s each, 100 ms (+20 ns)
+    toy = toy_target(switch_gbps=20.0)
+    assert Topology.of(toy).resources[Topology.of(toy).resource_id("switch:switch0")].binding
+    _, finish, _ = run(toy, send("expert0", "attention0", GB), send("expert1", "attention0", GB))
+    assert finish == pytest.approx([0.1 + 20e-9] * 2, rel=1e-12)
+
+
 def test_reduce_and_compute_durations(wafer: Target) -> None:
-    # reduce: 10 ns + 4 x 1 MB / 1024 GB/s; compute: flops / peak (1.8432 PFLOP/s), efficiency 1
-    red = Instr("reduce", "all_to_all", "r", unit="switch2", bytes=1_000_000, inputs=4)
+    # reduce: 10 ns + 4 x 1 MB / 1024 GB/s through switch2's adder tree; compute: flops / peak (1.8432 PFLOP/s)
+    feed = send("expert8", "switch2", 1_000_000)
+    red = Instr("reduce", "all_to_all", "r", (0,), unit="switch2", bytes=1_000_000, inputs=4)
     comp = Instr("compute", "compute", "c", unit="attention0", flops=18_432_000_000)
-    _, finish, _ = run(wafer, red, comp)
-    assert finish[0] == pytest.approx(10e-9 + 4e6 / 1024e9, rel=1e-12)
-    assert finish[1] == pytest.approx(18_432_000_000 / 1.8432e15, rel=1e-12)
+    _, finish, _ = run(wafer, feed, red, comp)
+    t_feed = 5e-9 + 1e6 / 288.5e9
+    assert finish[0] == pytest.approx(t_feed, rel=1e-12)
+    assert finish[1] == pytest.approx(t_feed + 10e-9 + 4e6 / 1024e9, rel=1e-12)
+    assert finish[2] == pytest.approx(18_432_000_000 / 1.8432e15, rel=1e-12)
 
 
 def test_experts_on_one_chiplet_run_in_sequence(wafer: Target) -> None:
     g = chiplet_gemm(512, 2048, 768, wafer.chiplet("expert3"), wafer.clock_ghz).seconds
-    _, _, step = run(wafer, *(gemm("expert3", 512, 2048, 768) for _ in range(3)))
+    start, _, step = run(wafer, *(gemm("expert3", 512, 2048, 768) for _ in range(3)))
     assert step == pytest.approx(3 * g, rel=1e-12)
-
-
-def test_waiting_transfer_does_not_block_a_free_resource(wafer: Target) -> None:
-    # (blocking switch) %0 holds dram0; %1 (dram0 -> expert1) waits for it; %2 (attention0 -> expert2
-    # over switch0) is ready at 0 too but needs switch0, which %0 also holds; %3 a gemm on expert1 runs at once
-    g = chiplet_gemm(256, 256, 256, wafer.chiplet("expert1"), wafer.clock_ghz).seconds
-    start, _, _ = run(wafer, load("dram0", "expert0", MB), load("dram0", "expert1", MB),
-                      send("attention0", "expert2", 1000), gemm("expert1", 256, 256, 256), blocking=True)
-    assert start[3] == 0.0 and g > 0
-    assert start[1] == pytest.approx(dram_load_time(MB), rel=1e-12)
-    # %1 and %2 both wait for %0; (ready, index) order gives switch0 to %1 first
-    assert start[2] >= start[1]
+    assert start == pytest.approx([0.0, g, 2 * g], rel=1e-12)
 
 
 def test_report_on_hand_case(wafer: Target) -> None:
@@ -162,4 +205,4 @@ def test_report_on_hand_case(wafer: Target) -> None:
     assert report["lower_bounds_s"]["dram"] == pytest.approx(48 * MB / 256e9, rel=1e-9)
     assert sum(report["critical_path_s"].values()) == pytest.approx(report["step_time_s"], rel=1e-9)
     assert all(0.0 <= u <= 1.0 for u in report["utilization"].values())
-    assert report["utilization"]["dram:dram0"] == pytest.approx(dram_load_time(48 * MB) / tl.step_time, rel=1e-9)
+    assert report["utilization"]["dram:dram0"] == pytest.approx(48 * MB / 256e9 / tl.step_time, rel=1e-9)

@@ -1,0 +1,156 @@
+"""What each instruction asks of the machine: a flow over resources, work on a chiplet's arrays, or nothing.
+
+Every instruction becomes one of three kinds of work (docs/executor.md):
+
+- a **flow** (``load``, ``store``, ``send``, ``reduce``): ``bytes`` to move over a set of shared
+  resources, then a fixed ``latency``. Transfers use their route's resources
+  (:meth:`mozartc.hw.topology.Topology.route`: DRAM channel, link directions, crossbars) and its
+  latency (edges plus switches crossed); a ``reduce`` reads ``inputs x bytes`` through the switch's
+  adder tree (``reducer:S`` at ``switch.reduction_gbps``) and takes ``switch.latency_ns``;
+- **serial** work (``gemm``, ``compute``): a fixed duration on one chiplet's arrays, which run one
+  instruction at a time. ``gemm``: ``count x chiplet_gemm(m, k, n).seconds`` (the GEMM is spread
+  over all the chiplet's arrays, :func:`mozartc.hw.cost.chiplet_gemm`); ``compute``:
+  ``flops / (peak FLOP/s x compute_efficiency)``;
+- **nothing** (``barrier``): it finishes when its dependencies do.
+
+``lone`` is the time the instruction takes with the machine to itself: a flow's
+``latency + bytes / (smallest capacity on its route)``, serial work its duration, a barrier 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mozartc.errors import MozartError, VerifyError
+from mozartc.hw.cost import chiplet_gemm
+from mozartc.hw.target import GBPS_BYTES
+from mozartc.hw.topology import Topology
+from mozartc.isa.instr import Instr, Stream
+
+#: work modes
+BARRIER, SERIAL, FLOW = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """Modelling choices of the executor (each one a documented assumption, see docs/executor.md).
+
+    ``compute_efficiency``: fraction of a chiplet's peak FLOP/s that non-GEMM ``compute`` reaches.
+    ``gemm_sram_bound``: time a GEMM by ``max(compute, tile SRAM traffic / SRAM bandwidth)``.
+    """
+
+    compute_efficiency: float = 1.0
+    gemm_sram_bound: bool = False
+
+    def check(self) -> None:
+        """Raise MozartError for an option out of range."""
+        if not self.compute_efficiency > 0:
+            raise MozartError(f"compute_efficiency must be positive, got {self.compute_efficiency}")
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """Per instruction (lists indexed like the stream): what it asks of the machine.
+
+    ``mode``: :data:`FLOW`, :data:`SERIAL` or :data:`BARRIER`. Flows: ``shared`` are the resources
+    whose capacity it shares (binding ones), ``used`` every resource it crosses (for reports),
+    ``amount`` its bytes, ``latency`` seconds. Serial work: ``used`` is its chiplet's compute
+    resource, ``amount`` its duration in seconds. ``capacity`` is bytes/s per resource (0 for compute).
+    """
+
+    topology: Topology
+    mode: list[int]
+    shared: list[tuple[int, ...]]
+    used: list[tuple[int, ...]]
+    amount: list[float]
+    latency: list[float]
+    lone: list[float]
+    capacity: list[float]
+
+    @classmethod
+    def of(cls, stream: Stream, topology: Topology, options: ExecOptions) -> Workload:
+        """The work of every instruction of a verified ``stream`` on ``topology`` (module docstring)."""
+        builder = _Builder(topology, options)
+        n = len(stream.instrs)
+        mode, shared, used = [0] * n, [()] * n, [()] * n  # type: list[int], list[tuple[int, ...]], list[tuple[int, ...]]
+        amount, latency, lone = [0.0] * n, [0.0] * n, [0.0] * n
+        for i, instr in enumerate(stream.instrs):
+            mode[i], shared[i], used[i], amount[i], latency[i], lone[i] = builder.work(instr)
+        capacity = [r.bandwidth_gbps * GBPS_BYTES for r in topology.resources]
+        return cls(topology, mode, shared, used, amount, latency, lone, capacity)
+
+
+Work = tuple[int, tuple[int, ...], tuple[int, ...], float, float, float]
+
+
+class _Builder:
+    """Memoised per-route and per-GEMM-shape work (one per :meth:`Workload.of`)."""
+
+    def __init__(self, topology: Topology, options: ExecOptions) -> None:
+        self.topology = topology
+        self.target = topology.target
+        self.options = options
+        self._routes: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...], float, float]] = {}
+        self._gemm: dict[tuple[str, int, int, int], float] = {}
+        self._compute: dict[str, tuple[int, float]] = {}
+        resources = topology.resources
+        self._binding = [r.binding for r in resources]
+        self._bps = [r.bandwidth_gbps * GBPS_BYTES for r in resources]
+
+    def route(self, src: str, dst: str) -> tuple[tuple[int, ...], tuple[int, ...], float, float]:
+        """(shared resources, used resources, latency s, bottleneck bytes/s) of a transfer."""
+        key = (src, dst)
+        hit = self._routes.get(key)
+        if hit is None:
+            r = self.topology.route(src, dst)
+            shared = tuple(x for x in r.resources if self._binding[x])
+            hit = (shared, r.resources, r.latency_ns * 1e-9, min(self._bps[x] for x in shared))
+            self._routes[key] = hit
+        return hit
+
+    def unit(self, name: str) -> tuple[int, float]:
+        """(compute resource id, peak FLOP/s) of chiplet ``name``."""
+        hit = self._compute.get(name)
+        if hit is None:
+            hit = (self.topology.resource_id(f"compute:{name}"),
+                   self.target.chiplet(name).peak_flops(self.target.clock_ghz))
+            self._compute[name] = hit
+        return hit
+
+    def gemm_seconds(self, unit: str, m: int, k: int, n: int) -> float:
+        """One (m x k) @ (k x n) GEMM on chiplet ``unit``."""
+        key = (unit, m, k, n)
+        hit = self._gemm.get(key)
+        if hit is None:
+            split = chiplet_gemm(m, k, n, self.target.chiplet(unit), self.target.clock_ghz,
+                                 self.target.bytes_per_element)
+            hit = split.bound_seconds if self.options.gemm_sram_bound else split.seconds
+            self._gemm[key] = hit
+        return hit
+
+    def work(self, instr: Instr) -> Work:
+        """(mode, shared, used, amount, latency, lone) of one verified instruction."""
+        op = instr.op
+        if op == "gemm":
+            assert instr.unit is not None
+            res, _ = self.unit(instr.unit)
+            seconds = instr.count * self.gemm_seconds(instr.unit, instr.m, instr.k, instr.n)
+            return SERIAL, (), (res,), seconds, 0.0, seconds
+        if op in ("load", "store", "send"):
+            assert instr.src is not None and instr.dst is not None
+            shared, used, latency, bottleneck = self.route(instr.src, instr.dst)
+            return FLOW, shared, used, float(instr.bytes), latency, latency + instr.bytes / bottleneck
+        if op == "compute":
+            assert instr.unit is not None
+            res, peak = self.unit(instr.unit)
+            seconds = instr.flops / (peak * self.options.compute_efficiency)
+            return SERIAL, (), (res,), seconds, 0.0, seconds
+        if op == "reduce":
+            assert instr.unit is not None
+            res = self.topology.resource_id(f"reducer:{instr.unit}")
+            nbytes = float(instr.inputs * instr.bytes)
+            latency = self.target.switch.latency_ns * 1e-9
+            return FLOW, (res,), (res,), nbytes, latency, latency + nbytes / self._bps[res]
+        if op == "barrier":
+            return BARRIER, (), (), 0.0, 0.0, 0.0
+        raise VerifyError(f"unknown op '{op}'")
