@@ -3,8 +3,8 @@
 A component is a frozen dataclass with a class-level ``name``; its fields are its options, spelled
 with hyphens in pipeline strings (``time_limit`` is ``time-limit``): ``name{key=value,...}``.
 Options may be ``int``, ``float``, ``bool``, ``str`` or a ``Literal`` of strings; a field's
-``metadata={"help": ...}`` documents it. :class:`Configurable` gives every component the same
-parsing, errors and spelling.
+``metadata={"help": ...}`` documents it, and ``"min"``/``"max"`` bound a number (inclusive).
+:class:`Configurable` gives every component the same parsing, errors and spelling.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class OptionSpec:
     default: Any
     choices: tuple[str, ...] = ()
     help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
 
     def describe(self) -> str:
         """``key=<kind> (default D)`` for help listings."""
@@ -60,7 +62,7 @@ class Configurable:
             kind, choices = _option_kind(hints[f.name], f"{cls.component} '{cls.name}'", f.name)
             default = f.default if f.default is not dataclasses.MISSING else None
             specs.append(OptionSpec(f.name.replace("_", "-"), f.name, kind, default, choices,
-                                    str(f.metadata.get("help", ""))))
+                                    str(f.metadata.get("help", "")), f.metadata.get("min"), f.metadata.get("max")))
         return specs
 
     @classmethod
@@ -104,14 +106,16 @@ def _convert(spec: OptionSpec, text: str, where: str, error: type[MozartError]) 
         if lowered in ("false", "off", "0", "no"):
             return False
         raise error(f"{where} must be true/false (or on/off), got '{text}'")
-    if spec.kind == "int":
+    if spec.kind in ("int", "float"):
         try:
-            return int(text)
+            number: float = int(text) if spec.kind == "int" else float(text)
         except ValueError:
-            raise error(f"{where} must be an integer, got '{text}'") from None
-    if spec.kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise error(f"{where} must be a number, got '{text}'") from None
+            raise error(f"{where} must be {'an integer' if spec.kind == 'int' else 'a number'}, "
+                        f"got '{text}'") from None
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            bounds = f"{format_option_value(low) if low is not None else '-inf'}.." \
+                     f"{format_option_value(high) if high is not None else 'inf'}"
+            raise error(f"{where} must be in {bounds}, got '{text}'")
+        return number
     return text

@@ -12,7 +12,12 @@ Each schedule step becomes instructions on named resources of the target (:mod:`
   tokens in the micro-batch (from the trace, rounded up to a multiple of ``TOKEN_QUANTUM``); split
   dense FFNs and the LM head: a ``1/chiplets`` slice of the weights on every expert chiplet;
   backward multiplies the GEMM count by the step's FLOPs ratio (2, or 3 with recomputation);
-- ``dispatch`` / ``combine``: one send per expert chiplet to/from the attention chiplet;
+- ``dispatch`` / ``combine``: one send per expert chiplet to/from the attention chiplet, routed
+  through its group's switch (the paper's all-to-all). With ``a2a-dedup{switch-multicast}`` the
+  dispatch is relayed: one multicast copy per group up to the switch, then the switch forwards each
+  chiplet its copies; with ``switch-reduce`` the combine's partial sums are summed in the switch
+  (``reduce``) before one vector per token goes up. A relay is cut into ``relay_chunks`` pieces and
+  every leg out of a switch depends on the leg that brought its data in;
 - ``save_act`` / ``load_act``: the attention chiplet to/from its DRAM; with ``block = experts`` (or
   ``dense``) every expert chiplet to/from its group's DRAM, the step's bytes split in proportion to
   what each chiplet keeps (:func:`mozartc.mapping.traffic.expert_act_bytes`; evenly for a split
@@ -128,16 +133,18 @@ class _Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
 
     # ---- plumbing -------------------------------------------------------------------------
-    def emit(self, step: Op, owner: str, op: str, kind: str, **fields: Any) -> None:
+    def emit(self, step: Op, owner: str, op: str, kind: str, after: Sequence[int] = (), **fields: Any) -> int:
         """Append instruction ``op`` for ``step`` on ``owner`` (a chiplet or switch), after the steps
-        ``step`` waits for."""
-        deps: list[int] = []
+        ``step`` waits for and the instructions ``after``; return its index."""
+        deps: list[int] = list(after)
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
             same = units.get(owner) if self.overlap else None
             deps.extend(same if same else self.join(dep))
-        self.by_unit.setdefault(step.result_name or "", {}).setdefault(owner, []).append(len(self.instrs))
+        index = len(self.instrs)
+        self.by_unit.setdefault(step.result_name or "", {}).setdefault(owner, []).append(index)
         self.instrs.append(Instr(op, kind, f"{step.result_name}.{owner}", tuple(sorted(set(deps))), **fields))
+        return index
 
     def join(self, step_name: str) -> list[int]:
         """Instructions that stand for the whole of a step: itself when small, else one barrier joining it.
@@ -201,13 +208,15 @@ class _Lowering:
                 self.transfer(step, op, kind, self.root, nbytes, to_dram=step.name == "save_act")
         elif step.name in ("dispatch", "combine"):
             experts = self.layers.get(layer, _Layer(layer, self.head)).ops.get("experts")
-            if experts is not None and (experts.attrs.get("switch_multicast") is True
-                                        or experts.attrs.get("switch_reduce") is True):
-                self.through_switches(step, experts)
-                return
-            for chiplet, nbytes in self.a2a(layer, step.name):
-                src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
-                self.emit(step, chiplet, "send", kind, src=src, dst=dst, bytes=nbytes)
+            if experts is not None and step.name == "dispatch" and experts.attrs.get("switch_multicast") is True:
+                self.multicast_dispatch(step, experts)
+            elif (experts is not None and step.name == "combine" and experts.attrs.get("switch_reduce") is True
+                  and self.target.switch.reduction):
+                self.reduced_combine(step, experts)
+            else:
+                for chiplet, nbytes in self.a2a(layer, step.name):
+                    src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
+                    self.emit(step, chiplet, "send", kind, src=src, dst=dst, bytes=nbytes)
         else:
             self.compute(step, layer, block)
 
@@ -244,48 +253,73 @@ class _Lowering:
             rows.sort(key=lambda r: r[3])
         return [(name, weights) for name, weights, _, _ in rows]
 
-    def through_switches(self, step: Op, experts: Op) -> None:
-        """A deduplicated all-to-all relayed by the group switches (``switch_multicast``/``switch_reduce``).
-
-        Dispatch: one send per group over the uplink (``uplink_bytes``: one copy per token and group
-        when the switch multicasts, else the sum of its chiplets' copies) and the switch forwarding
-        each chiplet its copies (``dispatch_bytes``). Combine: each chiplet returns its partial sums to
-        the switch; when the op asks for ``switch_reduce`` and the target's switches reduce, the switch
-        reduces them and sends one vector per token up (``group_bytes``), otherwise every partial sum
-        goes up. The switch relays cut-through (it forwards and reduces as data arrives), so the legs
-        of one group's relay run concurrently rather than one after the other.
-        """
-        uplink, per_chiplet = experts.attrs["uplink_bytes"], experts.attrs["dispatch_bytes"]
-        assert isinstance(uplink, list) and isinstance(per_chiplet, list)
+    def _groups(self, experts: Op) -> list[tuple[int, str, list[tuple[str, int]]]]:
+        """(group, switch, [(chiplet, dispatch bytes)]) per group, chiplets with no bytes left out."""
+        per_chiplet = experts.attrs["dispatch_bytes"]
+        assert isinstance(per_chiplet, list)
         per_group = self.target.chiplets_per_group
-        reduces = self.target.switch.reduction and experts.attrs.get("switch_reduce") is True
-        reduced = experts.attrs.get("group_bytes") if reduces else None
+        out = []
         for group, switch in enumerate(self.target.switches):
             members = [(self.experts[c], per_chiplet[c]) for c in range(group * per_group, (group + 1) * per_group)]
+            out.append((group, switch, [(name, n) for name, n in members if isinstance(n, int) and n > 0]))
+        return out
+
+    def multicast_dispatch(self, step: Op, experts: Op) -> None:
+        """Dispatch relayed by switches that multicast (``a2a-dedup{switch-multicast}``, beyond the paper).
+
+        Per group, the uplink carries one copy per token and group (``uplink_bytes``) into the switch,
+        which forwards each chiplet its copies (``dispatch_bytes``). Both legs are cut into
+        ``relay_chunks`` pieces; leaf piece ``k`` depends on uplink piece ``k`` (store and forward per
+        piece), so data leaves the switch only after it entered.
+        """
+        uplink = experts.attrs["uplink_bytes"]
+        assert isinstance(uplink, list)
+        chunks = _attr(experts, "relay_chunks") if "relay_chunks" in experts.attrs else 1
+        for group, switch, members in self._groups(experts):
             up = uplink[group]
             assert isinstance(up, int)
-            if step.name == "dispatch":
-                if not up:
-                    continue
-                self.emit(step, switch, "send", "all_to_all", src=self.root, dst=switch, bytes=up)
+            if not up or not members:
+                continue
+            pieces = min(chunks, up)
+            for k in range(pieces):
+                into = self.emit(step, switch, "send", "all_to_all", src=self.root, dst=switch,
+                                 bytes=_piece(up, k, pieces))
                 for chiplet, nbytes in members:
-                    if isinstance(nbytes, int) and nbytes:
-                        self.emit(step, chiplet, "send", "all_to_all", src=switch, dst=chiplet, bytes=nbytes)
+                    part = _piece(nbytes, k, pieces)
+                    if part:
+                        self.emit(step, chiplet, "send", "all_to_all", after=(into,), src=switch, dst=chiplet,
+                                  bytes=part)
+
+    def reduced_combine(self, step: Op, experts: Op) -> None:
+        """Combine reduced in the switches (``a2a-dedup{switch-reduce}``, beyond the paper).
+
+        Per group and piece: every chiplet sends its partial sums into the switch, the adder tree sums
+        them (``reduce`` after those sends, reading all their bytes) and one vector per token and group
+        (``group_bytes``) goes up after the reduction.
+        """
+        reduced = experts.attrs["group_bytes"]
+        assert isinstance(reduced, list)
+        chunks = _attr(experts, "relay_chunks") if "relay_chunks" in experts.attrs else 1
+        for group, switch, members in self._groups(experts):
+            back = reduced[group]
+            assert isinstance(back, int)
+            if not back or not members:
                 continue
-            inputs = 0
-            for chiplet, nbytes in members:
-                if isinstance(nbytes, int) and nbytes:
-                    self.emit(step, chiplet, "send", "all_to_all", src=chiplet, dst=switch, bytes=nbytes)
-                    inputs += 1
-            if not inputs:
-                continue
-            if isinstance(reduced, list):
-                back = reduced[group]
-                assert isinstance(back, int)
-                self.emit(step, switch, "reduce", "all_to_all", unit=switch, bytes=back, inputs=inputs)
-            else:
-                back = sum(n for _, n in members if isinstance(n, int))
-            self.emit(step, switch, "send", "all_to_all", src=switch, dst=self.root, bytes=back)
+            pieces = min(chunks, back)
+            for k in range(pieces):
+                legs, read = [], 0
+                for chiplet, nbytes in members:
+                    part = _piece(nbytes, k, pieces)
+                    if part:
+                        legs.append(self.emit(step, chiplet, "send", "all_to_all", src=chiplet, dst=switch,
+                                              bytes=part))
+                        read += part
+                if not legs:
+                    continue
+                summed = self.emit(step, switch, "reduce", "all_to_all", after=legs, unit=switch,
+                                   bytes=-(-read // len(legs)), inputs=len(legs))
+                self.emit(step, switch, "send", "all_to_all", after=(summed,), src=switch, dst=self.root,
+                          bytes=_piece(back, k, pieces))
 
     def a2a(self, layer: int, which: str) -> list[tuple[str, int]]:
         """Bytes per expert chiplet of one dispatch or combine."""
@@ -390,6 +424,11 @@ def _attr(op: Op, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise BackendError(f"{op.label()} lacks integer attribute '{key}'")
     return value
+
+
+def _piece(total: int, k: int, pieces: int) -> int:
+    """Piece ``k`` of ``total`` cut into ``pieces`` near-equal integers (they add up to ``total``)."""
+    return (total * (k + 1)) // pieces - (total * k) // pieces
 
 
 def _proportional(total: int, weights: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -3,18 +3,22 @@
 Marks every ``experts`` op ``a2a_dedup = true`` and stores the resulting traffic per micro-batch
 (:mod:`mozartc.mapping.traffic`): ``dispatch_bytes`` per expert chiplet (their sum is
 ``C_T x tokens x hidden x bytes``) and ``uplink_bytes`` per group, the attention chiplet -> switch
-link, for the dispatch. Two switch features (PAPER.md section 7: "switches do token-wise routing
-and reduction") are separate options:
+link, for the dispatch. By default this is the paper's all-to-all (PAPER.md sections 3 and 9): one
+copy per destination *chiplet*, routed through the group switch, so a group's uplink carries the sum
+of its chiplets' copies, and the combine returns the same copies.
+
+Two switch features go beyond the paper (DESIGN.md; the ``mozart-c+mc`` preset turns both on):
 
 - ``switch-multicast`` (dispatch): the uplink carries one copy per token and destination *group* and
-  the switch fans it out to the group's chiplets; without it the uplink carries the sum of its
-  chiplets' copies (the switch routes each copy).
+  the switch fans it out to the group's chiplets;
 - ``switch-reduce`` (combine): the chiplets' partial sums are reduced in the switch and one vector per
-  token and group goes up (when the target's switches reduce); without it every chiplet's copy goes up.
+  token and group goes up (when the target's switches reduce).
 
 With either on the op records ``group_bytes`` (per group: tokens that select one of its experts x
-hidden x bytes, counted on the routing trace) and the all-to-all is relayed through the switches.
-Without this pass the schedule sends ``top_k`` copies per token end to end.
+hidden x bytes, counted on the routing trace) and ``relay_chunks``: the backend relays the traffic
+through the switch in that many pieces, each leg out of the switch after the leg that brought its
+data in (store and forward per piece). Without this pass the schedule sends ``top_k`` copies per
+token end to end.
 """
 
 from __future__ import annotations
@@ -43,12 +47,17 @@ class A2ADedup(Pass):
     summary: ClassVar[str] = "one token copy per destination chiplet; record dispatch traffic"
     needs_target: ClassVar[bool] = True
 
-    # PAPER.md section 7 says the switches route token-wise and reduce; whether the dispatch is also
-    # multicast is not said. Defaults: docs/calibration.md.
-    switch_multicast: bool = field(default=True, metadata={
-        "help": "switches multicast the dispatch (one uplink copy per token and group)"})
-    switch_reduce: bool = field(default=True, metadata={
-        "help": "switches reduce the combine's partial sums (one uplink copy per token and group)"})
+    # Off by default: the paper's C_T counts one copy per destination chiplet (PAPER.md s3, s9);
+    # multicast and in-switch reduction go beyond it (the mozart-c+mc preset; docs/calibration.md).
+    switch_multicast: bool = field(default=False, metadata={
+        "help": "switches multicast the dispatch (one uplink copy per token and group; beyond the paper)"})
+    switch_reduce: bool = field(default=False, metadata={
+        "help": "switches reduce the combine's partial sums (one uplink copy per token and group; beyond the paper)"})
+    # Store-and-forward per piece: a relay costs about (1 + 1/pieces) of its slowest leg and adds
+    # ~11 instructions per group and piece; 4 keeps the overhead near 25% of the relay's leg time.
+    relay_chunks: int = field(default=4, metadata={
+        "help": "pieces a switch relay is cut into (each leg out of the switch waits for its piece)",
+        "min": 1, "max": 64})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
         tokens = _tokens_per_micro_batch(module)
@@ -73,6 +82,7 @@ class A2ADedup(Pass):
                     uplink = group_bytes
                 if self.switch_reduce:
                     op.attrs["switch_reduce"] = True
+                op.attrs["relay_chunks"] = self.relay_chunks
             op.attrs["uplink_bytes"] = list[Attr](uplink)
         return module
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mozartc.errors import PassError
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.+\-]*")
 _VALUE = re.compile(r"[^,{}=\s]+")
 
 

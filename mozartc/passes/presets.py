@@ -21,6 +21,11 @@ PIPELINE_PRESETS: dict[str, str] = {
                 "stream-schedule{overlap=true,order=load-desc}",
     "mozart-c": "expert-cluster{method=cpsat},allocate{method=bip},a2a-dedup,"
                 "stream-schedule{overlap=true,order=load-desc}",
+    # beyond the paper (DESIGN.md): Mozart-C with switches that multicast the dispatch and reduce the
+    # combine in the switch; an extra rung for reproduce and sweeps, never part of the ladder
+    "mozart-c+mc": "expert-cluster{method=cpsat},allocate{method=bip},"
+                   "a2a-dedup{switch-multicast=true,switch-reduce=true},"
+                   "stream-schedule{overlap=true,order=load-desc}",
 }
 
 DEFAULT_PIPELINE = "capture"

@@ -36,6 +36,23 @@ CASES = [
     ("  %0 = barrier {kind = sync}\n  %1 = barrier {kind = sync} after(%0, %0)\n", "f.mzs:3:40",
      "duplicate dependency %0"),
     ("  %0 = send expert0 -> expert0 {bytes = 1, kind = all_to_all}\n", "f.mzs:2:24", "to itself"),
+    # causality through switches: data leaves a switch only after it entered
+    ("  %0 = send switch0 -> expert0 {bytes = 1, kind = all_to_all}\n", "f.mzs:2:13",
+     "a send out of switch0 does not depend on data entering switch0"),
+    ("  %0 = reduce switch1 {bytes = 1, inputs = 2, kind = all_to_all}\n", "f.mzs:2:15",
+     "a reduce on switch1 does not depend on data entering switch1"),
+    # an input into another switch, or into this one but unrelated (not a dependency), does not count
+    ("  %0 = send attention0 -> switch1 {bytes = 1, kind = all_to_all}\n"
+     "  %1 = send switch0 -> expert0 {bytes = 1, kind = all_to_all} after(%0)\n", "f.mzs:3:13",
+     "a send out of switch0 does not depend"),
+    ("  %0 = send attention0 -> switch0 {bytes = 1, kind = all_to_all}\n"
+     "  %1 = send switch0 -> expert0 {bytes = 1, kind = all_to_all}\n", "f.mzs:3:13",
+     "a send out of switch0 does not depend"),
+    # a reduce needs a transfer in: a reduce before it does not feed it
+    ("  %0 = send expert0 -> switch0 {bytes = 1, kind = all_to_all}\n"
+     "  %1 = reduce switch0 {bytes = 1, inputs = 1, kind = all_to_all} after(%0)\n"
+     "  %2 = reduce switch0 {bytes = 1, inputs = 1, kind = all_to_all} after(%1)\n", "f.mzs:4:15",
+     "a reduce on switch0 does not depend"),
 ]
 
 
@@ -46,6 +63,21 @@ def test_violations_name_line_and_column(body: str, where: str, message: str) ->
         verify_stream(parsed.stream, WAFER, parsed.source)
     assert str(info.value).startswith(where + ": "), str(info.value)
     assert message in str(info.value)
+
+
+def test_relays_that_follow_their_input_pass() -> None:
+    # directly, through a barrier, and a send up after the reduction
+    text = HEAD + (
+        "  %0 = send attention0 -> switch0 {bytes = 8, kind = all_to_all}\n"
+        "  %1 = send switch0 -> expert0 {bytes = 8, kind = all_to_all} after(%0)\n"
+        "  %2 = barrier {kind = sync} after(%0)\n"
+        "  %3 = send switch0 -> expert1 {bytes = 8, kind = all_to_all} after(%2)\n"
+        "  %4 = send expert2 -> switch0 {bytes = 8, kind = all_to_all}\n"
+        "  %5 = send expert3 -> switch0 {bytes = 8, kind = all_to_all}\n"
+        "  %6 = reduce switch0 {bytes = 8, inputs = 2, kind = all_to_all} after(%4, %5)\n"
+        "  %7 = send switch0 -> attention0 {bytes = 8, kind = all_to_all} after(%6)\n") + "}\n"
+    parsed = parse_stream(text, "ok.mzs")
+    verify_stream(parsed.stream, WAFER, parsed.source)
 
 
 def test_in_memory_streams_are_named_by_index() -> None:

@@ -71,8 +71,8 @@ def test_switch_multicast_uplink_carries_one_copy_per_token_and_group(tiny_c: Mo
 
 
 def test_switch_reduce_alone_routes_the_dispatch_and_reduces_the_combine() -> None:
-    pipeline = ("expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=false,switch-reduce=true},"
-                "stream-schedule")
+    pipeline = ("expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=false,switch-reduce=true,"
+                "relay-chunks=3},stream-schedule")
     result = compile_model(CompileOptions(model="tiny-moe", pipeline=pipeline, capacity="warn", emit="isa"))
     module = result.module
     by_hand = _tokens_per_group_by_hand(module)
@@ -81,26 +81,40 @@ def test_switch_reduce_alone_routes_the_dispatch_and_reduces_the_combine() -> No
         dispatch = op.attrs["dispatch_bytes"]
         assert isinstance(dispatch, list)
         assert "switch_multicast" not in op.attrs and op.attrs["switch_reduce"] is True
+        assert op.attrs["relay_chunks"] == 3
         assert op.attrs["uplink_bytes"] == [sum(dispatch[g * 4:(g + 1) * 4]) for g in range(4)]  # type: ignore[arg-type]
         assert op.attrs["group_bytes"] == expected
-        layers.append((op.attrs["uplink_bytes"], expected))
+        layers.append((dispatch, expected))
     assert result.output is not None and result.output.stream is not None
     instrs = result.output.stream.instrs
-    # forward of micro-batch 0, layer 1: the dispatch goes up per group with every chiplet's copies,
-    # the combine is reduced in each switch and one vector per token and group goes up
-    up = [i.bytes for i in instrs if i.label.startswith("fwd.m0.l1.dispatch.switch") and i.dst is not None
-          and i.dst.startswith("switch")]
-    back = [i.bytes for i in instrs if i.label.startswith("fwd.m0.l1.combine.switch") and i.op == "send"]
-    reduces = [i for i in instrs if i.label.startswith("fwd.m0.l1.combine.switch") and i.op == "reduce"]
-    assert up == layers[0][0] and back == layers[0][1] and len(reduces) == 4
+    # forward of micro-batch 0, layer 1: the dispatch is one routed send per chiplet (the paper's), the
+    # combine is reduced in each switch in 3 pieces and one vector per token and group goes up
+    dispatch_sends = [i for i in instrs if i.label.startswith("fwd.m0.l1.dispatch.")]
+    assert all(i.op == "send" and i.src == "attention0" for i in dispatch_sends)
+    assert [i.bytes for i in dispatch_sends] == [n for n in layers[0][0] if n]
+    combine = {i: x for i, x in enumerate(instrs) if x.label.startswith("fwd.m0.l1.combine.")}
+    reduces = {i: x for i, x in combine.items() if x.op == "reduce"}
+    ups = {i: x for i, x in combine.items() if x.op == "send" and x.dst == "attention0"}
+    assert len(reduces) == 4 * 3 and len(ups) == 4 * 3
+    for g in range(4):
+        assert sum(x.bytes for x in ups.values() if x.src == f"switch{g}") == layers[0][1][g]
+    for x in ups.values():  # each piece goes up after its reduction ...
+        assert any(d in reduces and reduces[d].unit == x.src for d in x.deps)
+    for x in reduces.values():  # ... which comes after the chiplets' sends of that piece into the switch
+        legs = [d for d in x.deps if instrs[d].op == "send" and instrs[d].dst == x.unit]
+        assert len(legs) == x.inputs and x.bytes * x.inputs >= sum(instrs[d].bytes for d in legs)
 
 
-def test_without_switch_multicast_the_uplink_carries_its_chiplets_copies() -> None:
-    module = _compile("tiny-moe", "expert-cluster{method=greedy},allocate,a2a-dedup{switch-multicast=false}")
-    for op in module.ops_named("experts"):
-        dispatch, uplink = op.attrs["dispatch_bytes"], op.attrs["uplink_bytes"]
-        assert isinstance(dispatch, list) and isinstance(uplink, list)
-        assert uplink == [sum(dispatch[g * 4:(g + 1) * 4]) for g in range(4)]  # type: ignore[arg-type]
+def test_switch_multicast_dispatch_leaves_the_switch_after_it_entered(tiny_c: Module) -> None:
+    result = compile_model(CompileOptions(model="tiny-moe", pipeline="mozart-c+mc", capacity="warn", emit="isa"))
+    assert result.output is not None and result.output.stream is not None
+    instrs = result.output.stream.instrs
+    out_of_switch = [x for x in instrs if x.op == "send" and x.src is not None and x.src.startswith("switch")]
+    assert out_of_switch
+    for x in out_of_switch:
+        feeds = [instrs[d] for d in x.deps if instrs[d].dst == x.src or
+                 (instrs[d].op == "reduce" and instrs[d].unit == x.src)]
+        assert feeds, x
 
 
 def test_without_dedup_the_schedule_sends_k_copies_per_token() -> None:
