@@ -17,7 +17,8 @@ Every instruction records ``pred``: the instruction whose finish let it start (i
 or for queued serial work the instruction that freed the arrays). Following ``pred`` back from the
 instruction that finishes last gives the critical path, which covers ``[0, step time]`` exactly.
 
-Every change of a flow's rate is logged (``rate_log``), so reports can draw the bandwidth each
+Every change of a class's rate or size is logged (``class_log``; a class is the flows crossing the
+same resources, which max-min fairness gives the same rate), so reports can draw the bandwidth each
 resource carries over time and tests can check that no resource ever carries more than its capacity.
 Same stream and target give the same timeline: no randomness, ties broken by stream index.
 """
@@ -48,9 +49,11 @@ class Timeline:
     ``mode`` is the work kind (:data:`~mozartc.executor.workload.FLOW`, ``SERIAL``, ``BARRIER``) and
     ``amount`` a flow's bytes (a reduce's ``inputs x bytes``) or serial work's seconds.
 
-    ``rate_log`` columns ``(instruction, time s, rate bytes/s)``: one row each time a flow's rate
-    changes (the last row of a flow has rate 0, when its bytes are done). ``capacity_Bps`` is each
-    resource's capacity in bytes/s (0 for compute arrays).
+    Flows: ``sent`` is when a flow's last byte left (it finishes one latency later);
+    ``flow_class`` its class (flows crossing the same resources, ``class_resources``; -1 for other
+    work). ``class_log`` columns ``(class, time s, rate per flow bytes/s, flows)``: one row each time a
+    class's rate or number of flows changes; a flow moves at its class's rate from ``start`` to
+    ``sent``. ``capacity_Bps`` is each resource's capacity in bytes/s (0 for compute arrays).
     """
 
     stream: Stream
@@ -69,7 +72,10 @@ class Timeline:
     kind: np.ndarray
     res_ptr: np.ndarray
     res_index: np.ndarray
-    rate_log: np.ndarray
+    sent: np.ndarray
+    flow_class: np.ndarray
+    class_resources: tuple[tuple[int, ...], ...]
+    class_log: np.ndarray
 
     @property
     def step_time(self) -> float:
@@ -80,6 +86,20 @@ class Timeline:
     def bandwidth_gbps(self) -> tuple[float, ...]:
         """Each resource's capacity in GB/s (0 for compute arrays)."""
         return tuple(r.bandwidth_gbps for r in self.topology.resources)
+
+    def flow_rates(self, index: int) -> list[tuple[float, float, float]]:
+        """The (from, to, bytes/s) pieces of flow ``index``'s rate, from the class log."""
+        c = int(self.flow_class[index])
+        if c < 0:
+            return []
+        lo, hi = float(self.start[index]), float(self.sent[index])
+        rows = [(t, r) for k, t, r, _ in self.class_log.tolist() if int(k) == c]
+        out: list[tuple[float, float, float]] = []
+        for (t0, r), (t1, _) in zip(rows, [*rows[1:], (float("inf"), 0.0)], strict=True):
+            a, b = max(t0, lo), min(t1, hi)
+            if b > a or (b == a and lo == hi == a):
+                out.append((a, b, r))
+        return out
 
     def resources_of(self, index: int) -> list[str]:
         """Names of the resources instruction ``index`` used."""
@@ -104,34 +124,42 @@ def execute(stream: Stream, target: Target, options: ExecOptions | None = None, 
     work = Workload.of(stream, topo, opts)
     instrs = stream.instrs
     n = len(instrs)
-    start, finish, pred, log = simulate(work, [i.deps for i in instrs])
+    sim = simulate(work, [i.deps for i in instrs])
     used = work.used
     ptr = np.zeros(n + 1, dtype=np.int64)
     if n:
         ptr[1:] = np.cumsum([len(r) for r in used])
     flat = np.fromiter((r for rs in used for r in rs), dtype=np.int64, count=int(ptr[-1]))
     kind_ids = {k: i for i, k in enumerate(KINDS)}
-    start_a = np.asarray(start, dtype=np.float64)
-    finish_a = np.asarray(finish, dtype=np.float64)
+    start_a = np.asarray(sim.start, dtype=np.float64)
+    finish_a = np.asarray(sim.finish, dtype=np.float64)
     return Timeline(
         stream=stream, target=target, options=opts, topology=topo,
         resources=tuple(r.name for r in topo.resources), capacity_Bps=tuple(work.capacity),
         start=start_a, finish=finish_a, duration=finish_a - start_a,
         lone=np.asarray(work.lone, dtype=np.float64), mode=np.asarray(work.mode, dtype=np.int64),
-        amount=np.asarray(work.amount, dtype=np.float64), pred=np.asarray(pred, dtype=np.int64),
+        amount=np.asarray(work.amount, dtype=np.float64), pred=np.asarray(sim.pred, dtype=np.int64),
         kind=np.fromiter((kind_ids[i.kind] for i in instrs), dtype=np.int64, count=n),
         res_ptr=ptr, res_index=flat,
-        rate_log=np.asarray(log, dtype=np.float64).reshape(-1, 3),
+        sent=np.asarray(sim.sent, dtype=np.float64),
+        flow_class=np.asarray(work.flow_class, dtype=np.int64), class_resources=tuple(work.class_resources),
+        class_log=np.asarray(sim.log, dtype=np.float64).reshape(-1, 4),
     )
 
 
-def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], list[float], list[int],
-                                                                   list[tuple[int, float, float]]]:
-    """The event loop; returns (start, finish, pred, rate log). See the module docstring."""
+def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
+    """The event loop (module docstring); returns start, finish, transmit end, pred and the class log.
+
+    Flows are kept per class (flows crossing the same resources, which max-min gives equal rates):
+    a class holds its per-flow rate and ``V``, the bytes each of its flows has moved since the class
+    last became active (updated whenever the rate changes). A flow joining at ``V`` with ``B`` bytes
+    finishes when ``V`` reaches ``V + B``, so a rate change costs one event per class, not per flow.
+    """
     n = len(deps)
-    mode, shared, amount, latency = work.mode, work.shared, work.amount, work.latency
+    mode, amount, latency = work.mode, work.amount, work.latency
+    flow_class, crosses = work.flow_class, work.class_resources
     unit_of = [u[0] if m == SERIAL else -1 for m, u in zip(mode, work.used, strict=True)]
-    n_res = len(work.capacity)
+    n_res, n_cls = len(work.capacity), len(crosses)
     capacity = work.capacity
     children: list[list[int]] = [[] for _ in range(n)]
     missing = [0] * n
@@ -141,26 +169,30 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], 
             children[d].append(i)
     start = [0.0] * n
     finish = [0.0] * n
+    sent = [0.0] * n  # when a flow's last byte left (finish - latency)
     pred = [-1] * n
     ready_pred = [-1] * n
-    # serial units: a heap of queued (ready time, index) and the instruction running, per resource
+    # serial units: a heap of queued (ready time, index), the instruction running and the last one
     queue: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]
     running = [-1] * n_res
-    last_on = [-1] * n_res  # the instruction that last ran on each unit
-    # flows: bytes left at time ``since``, current rate, version of the newest heap entry
-    left = [0.0] * n
-    rate = [0.0] * n
-    since = [0.0] * n
-    version = [0] * n
-    on: list[dict[int, None]] = [{} for _ in range(n_res)]
-    done_bytes: list[tuple[float, int, int]] = []  # (time, index, version) a flow's bytes are done
-    done: list[tuple[float, int]] = []  # (time, index) an instruction finishes
-    log: list[tuple[int, float, float]] = []
+    last_on = [-1] * n_res
+    # flow classes: flows (heap of (V at which it is done, index)), per-flow rate, V at time ``since``
+    members: list[list[tuple[float, int]]] = [[] for _ in range(n_cls)]
+    size = [0] * n_cls  # flows in each class
+    rate = [0.0] * n_cls
+    moved = [0.0] * n_cls
+    since = [0.0] * n_cls
+    version = [0] * n_cls
+    logged = [(0.0, 0)] * n_cls  # last (rate, flows) written to the log
+    on: list[dict[int, None]] = [{} for _ in range(n_res)]  # active classes per resource
+    class_done: list[tuple[float, int, int]] = []  # (time, class, version): the class's next flow is done
+    done: list[tuple[float, int]] = []  # (time, index): an instruction finishes
+    log: list[tuple[int, float, float, int]] = []
     heappush, heappop = heapq.heappush, heapq.heappop
-
-    now = 0.0
     finished_now: list[int] = []
-    touched: set[int] = set()
+    touched: set[int] = set()  # resources whose classes changed
+    heads: set[int] = set()  # classes whose next flow to finish may have changed
+    emptied: list[int] = []
     kicked: set[int] = set()
 
     def make_ready(i: int, now: float) -> None:
@@ -168,11 +200,20 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], 
         start[i] = now
         if m == FLOW:
             pred[i] = ready_pred[i]
-            left[i] = amount[i]
-            since[i] = now
-            for r in shared[i]:
-                on[r][i] = None
-            touched.update(shared[i])
+            c = flow_class[i]
+            heap = members[c]
+            if heap:
+                moved[c] += rate[c] * (now - since[c])
+            else:
+                moved[c] = 0.0
+                rate[c] = 0.0
+                for r in crosses[c]:
+                    on[r][c] = None
+            since[c] = now
+            heappush(heap, (moved[c] + amount[i], i))
+            size[c] += 1
+            touched.update(crosses[c])
+            heads.add(c)
         elif m == SERIAL:
             u = unit_of[i]
             heappush(queue[u], (now, i))
@@ -185,8 +226,10 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], 
     for i in range(n):
         if missing[i] == 0:
             make_ready(i, 0.0)
+    now = 0.0
+    inf = float("inf")
     while True:
-        # every instruction finishing now releases its arrays and readies its children
+        # every instruction finishing now frees its arrays and readies its children (barriers at once)
         while finished_now:
             i = finished_now.pop()
             u = unit_of[i]
@@ -198,36 +241,50 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], 
                 if missing[c] == 0:
                     ready_pred[c] = i
                     make_ready(c, now)
-        for u in sorted(kicked):
-            if running[u] == -1 and queue[u]:
-                ready_at, j = heappop(queue[u])
-                prev = last_on[u]
-                pred[j] = prev if ready_at < now and prev != -1 else ready_pred[j]
-                start[j] = now
-                running[u] = j
-                finish[j] = now + amount[j]
-                heappush(done, (finish[j], j))
-        kicked.clear()
+        if kicked:
+            for u in sorted(kicked):
+                if running[u] == -1 and queue[u]:
+                    ready_at, j = heappop(queue[u])
+                    prev = last_on[u]
+                    pred[j] = prev if ready_at < now and prev != -1 else ready_pred[j]
+                    start[j] = now
+                    running[u] = j
+                    finish[j] = now + amount[j]
+                    heappush(done, (finish[j], j))
+            kicked.clear()
         if touched:
-            _reshare(touched, now, on, shared, capacity, left, rate, since, version, done_bytes, log)
+            _reshare(now, touched, heads, emptied, on, crosses, members, size, capacity, rate, moved, since,
+                     version, logged, class_done, log)
             touched.clear()
-        # the next event: a flow's bytes done, or an instruction's finish
-        t_bytes = done_bytes[0][0] if done_bytes else float("inf")
-        t_done = done[0][0] if done else float("inf")
-        now = min(t_bytes, t_done)
-        if now == float("inf"):
+            heads.clear()
+            emptied.clear()
+        # the next event: a class's next flow has moved its bytes, or an instruction finishes
+        t_class = class_done[0][0] if class_done else inf
+        t_done = done[0][0] if done else inf
+        now = t_class if t_class < t_done else t_done
+        if now == inf:
             break
-        while done_bytes and done_bytes[0][0] <= now:
-            _, i, v = heappop(done_bytes)
-            if v != version[i]:
+        while class_done and class_done[0][0] <= now:
+            _, c, v = heappop(class_done)
+            if v != version[c]:
                 continue
-            rate[i] = 0.0
-            log.append((i, now, 0.0))
-            for r in shared[i]:
-                del on[r][i]
-            touched.update(shared[i])
-            finish[i] = now + latency[i]
-            heappush(done, (finish[i], i))
+            moved[c] += rate[c] * (now - since[c])
+            since[c] = now
+            heap = members[c]
+            # the event was set for the head flow: it is done even if rounding left it a hair short
+            reached = max(moved[c] * (1 + 1e-12) + 1e-6, heap[0][0])
+            while heap and heap[0][0] <= reached:
+                _, i = heappop(heap)
+                size[c] -= 1
+                sent[i] = now
+                finish[i] = now + latency[i]
+                heappush(done, (finish[i], i))
+            touched.update(crosses[c])
+            heads.add(c)
+            if not heap:
+                for r in crosses[c]:
+                    del on[r][c]
+                emptied.append(c)
         while done and done[0][0] <= now:
             _, i = heappop(done)
             u = unit_of[i]
@@ -235,37 +292,60 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> tuple[list[float], 
                 last_on[u] = i
             finished_now.append(i)
         finished_now.sort(reverse=True)  # pop() takes the lowest index first
-    return start, finish, pred, log
+    return Simulated(start, finish, sent, pred, log)
 
 
-def _reshare(touched: set[int], now: float, on: list[dict[int, None]], shared: list[tuple[int, ...]],
-             capacity: list[float], left: list[float], rate: list[float], since: list[float],
-             version: list[int], done_bytes: list[tuple[float, int, int]],
-             log: list[tuple[int, float, float]]) -> None:
-    """Recompute the rates of every flow connected to a touched resource, and their finish events."""
-    flows: dict[int, None] = {}
+@dataclass(frozen=True)
+class Simulated:
+    """What :func:`simulate` returns (lists indexed like the stream; ``log`` rows
+    ``(class, time, rate per flow, flows)``)."""
+
+    start: list[float]
+    finish: list[float]
+    sent: list[float]
+    pred: list[int]
+    log: list[tuple[int, float, float, int]]
+
+
+def _reshare(now: float, touched: set[int], heads: set[int], emptied: list[int], on: list[dict[int, None]],
+             crosses: list[tuple[int, ...]], members: list[list[tuple[float, int]]], size: list[int],
+             capacity: list[float],
+             rate: list[float], moved: list[float], since: list[float], version: list[int],
+             logged: list[tuple[float, int]], class_done: list[tuple[float, int, int]],
+             log: list[tuple[int, float, float, int]]) -> None:
+    """Recompute the rates of every class connected to a touched resource, and their next events."""
+    for c in emptied:
+        if size[c]:
+            continue  # a flow joined again at this instant: the class is recomputed below
+        rate[c] = 0.0
+        version[c] += 1
+        logged[c] = (0.0, 0)
+        log.append((c, now, 0.0, 0))
+    classes: dict[int, None] = {}
     seen = set(touched)
-    stack = list(touched)
+    stack = sorted(touched)
     while stack:
         r = stack.pop()
-        for f in on[r]:
-            if f not in flows:
-                flows[f] = None
-                for r2 in shared[f]:
+        for c in on[r]:
+            if c not in classes:
+                classes[c] = None
+                for r2 in crosses[c]:
                     if r2 not in seen:
                         seen.add(r2)
                         stack.append(r2)
-    if not flows:
+    if not classes:
         return
-    for f in flows:
-        old = rate[f]
-        if old:
-            rem = left[f] - old * (now - since[f])
-            left[f] = rem if rem > 0.0 else 0.0
-        since[f] = now
-    for f, new in max_min_rates(sorted(flows), shared, capacity, on).items():
-        if new != rate[f]:
-            rate[f] = new
-            version[f] += 1
-            heapq.heappush(done_bytes, (now + left[f] / new, f, version[f]))
-            log.append((f, now, new))
+    for c, new in max_min_rates(classes, crosses, size, capacity, on).items():
+        old = rate[c]
+        if new != old:
+            moved[c] += old * (now - since[c])
+            since[c] = now
+            rate[c] = new
+        if new != old or c in heads:
+            version[c] += 1
+            left = members[c][0][0] - moved[c] - new * (now - since[c])
+            heapq.heappush(class_done, (now + (left / new if left > 0.0 else 0.0), c, version[c]))
+        state = (new, size[c])
+        if state != logged[c]:
+            logged[c] = state
+            log.append((c, now, new, state[1]))

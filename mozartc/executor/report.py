@@ -92,17 +92,22 @@ def utilization(tl: Timeline) -> dict[str, float]:
 def resource_rates(tl: Timeline) -> dict[int, tuple[list[float], list[float]]]:
     """Per bandwidth resource id that carried anything: (times, bytes/s from that time on).
 
-    Rebuilt from the rate log: a flow's rate counts on every resource it crosses (crossbars that
-    cannot bind included). The last value of each series is 0.
+    Rebuilt from the class log: a class of ``n`` flows at ``r`` byt/s each puts ``n x r`` on every
+    resource its flows cross (crossbars that cannot bind included). The last value of each series is 0.
     """
-    ptr, res = tl.res_ptr, tl.res_index
+    used: dict[int, list[int]] = {}
+    for i in np.flatnonzero(tl.flow_class >= 0).tolist():
+        c = int(tl.flow_class[i])
+        if c not in used:
+            used[c] = tl.res_index[tl.res_ptr[i]:tl.res_ptr[i + 1]].tolist()
     current: dict[int, float] = {}
     changes: dict[int, dict[float, float]] = {}
-    for i_f, t, r in tl.rate_log.tolist():
-        i = int(i_f)
-        delta = r - current.get(i, 0.0)
-        current[i] = r
-        for x in res[ptr[i]:ptr[i + 1]].tolist():
+    for c_f, t, r, n in tl.class_log.tolist():
+        c = int(c_f)
+        level = r * n
+        delta = level - current.get(c, 0.0)
+        current[c] = level
+        for x in used[c]:
             at = changes.setdefault(x, {})
             at[t] = at.get(t, 0.0) + delta
     out: dict[int, tuple[list[float], list[float]]] = {}

@@ -1,16 +1,18 @@
-"""Max-min fair rates of flows sharing capacities (progressive filling).
+"""Max-min fair rates of flows sharing capacities (progressive filling), flows grouped in classes.
 
 Given active flows, each crossing a set of resources, and each resource's capacity, the max-min fair
 allocation is the one where no flow's rate can grow without shrinking the rate of a flow that is no
-faster. Progressive filling finds it (Bertsekas and Gallager, *Data Networks*, section 6.5.2; it
-is the allocation of SimGrid's fluid LMM model with equal weights):
+faster. Progressive filling finds it (Bertsekas and Gallager, *Data Networks*, section 6.5.2; it is
+the allocation of SimGrid's fluid LMM model with equal weights):
 
 1. every unfrozen flow's rate grows at the same pace;
 2. the first resource to fill is the one with the smallest fair share
    ``remaining capacity / unfrozen flows on it``; its unfrozen flows freeze at that share;
 3. subtract their rates from every resource they cross, and repeat until every flow is frozen.
 
-Each round freezes at least one flow, so it takes at most ``len(flows)`` rounds.
+The allocation is unique, so flows that cross exactly the same resources get the same rate. The
+executor therefore works on *classes* of such flows: a class of ``n`` flows counts ``n`` times on
+each of its resources and freezes as one. Each round freezes at least one class.
 """
 
 from __future__ import annotations
@@ -18,38 +20,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 
-def max_min_rates(flows: Iterable[int], crosses: Sequence[Sequence[int]], capacity: Sequence[float],
-                  on: Sequence[Mapping[int, object]]) -> dict[int, float]:
-    """Max-min fair rate of every flow in ``flows`` (module docstring).
+def max_min_rates(classes: Iterable[int], crosses: Sequence[Sequence[int]], count: Sequence[int],
+                  capacity: Sequence[float], on: Sequence[Mapping[int, object]]) -> dict[int, float]:
+    """Max-min fair rate *per flow* of every class in ``classes`` (module docstring).
 
-    ``crosses[f]`` are the resources flow ``f`` crosses; ``capacity[r]`` is resource ``r``'s
-    capacity; ``on[r]`` are the flows on resource ``r``. ``flows`` must be closed: every flow on a
-    resource that a flow of ``flows`` crosses is itself in ``flows`` (a connected component, or a
-    union of them).
+    ``crosses[c]`` are the resources class ``c``'s flows cross and ``count[c]`` how many flows it
+    has (> 0); ``capacity[r]`` is resource ``r``'s capacity and ``on[r]`` the classes on it.
+    ``classes`` must be closed: every class on a resource that a class of ``classes`` crosses is
+    itself in ``classes`` (a connected component, or a union of them).
     """
-    unfrozen = set(flows)
-    rates: dict[int, float] = {}
+    unfrozen = set(classes)
     if len(unfrozen) == 1:
-        (f,) = unfrozen
-        return {f: min(capacity[r] for r in crosses[f])}
+        (c,) = unfrozen
+        return {c: min(capacity[r] for r in crosses[c]) / count[c]}
+    rates: dict[int, float] = {}
     remaining: dict[int, float] = {}
-    count: dict[int, int] = {}
-    for f in unfrozen:
-        for r in crosses[f]:
-            if r not in count:
+    weight: dict[int, int] = {}
+    for c in sorted(unfrozen):
+        for r in crosses[c]:
+            if r not in weight:
                 remaining[r] = capacity[r]
-                count[r] = len(on[r])
+                weight[r] = sum(count[x] for x in on[r])
     while unfrozen:
         best, share = -1, float("inf")
-        for r, c in count.items():
-            if c and remaining[r] < share * c:
-                best, share = r, remaining[r] / c
+        for r, w in weight.items():
+            if w and remaining[r] < share * w:
+                best, share = r, remaining[r] / w
         share = max(share, 0.0)
-        for f in on[best]:
-            if f in unfrozen:
-                unfrozen.discard(f)
-                rates[f] = share
-                for r in crosses[f]:
-                    remaining[r] -= share
-                    count[r] -= 1
+        for c in on[best]:
+            if c in unfrozen:
+                unfrozen.discard(c)
+                rates[c] = share
+                n = count[c]
+                for r in crosses[c]:
+                    remaining[r] -= share * n
+                    weight[r] -= n
     return rates

@@ -56,6 +56,9 @@ class Workload:
     whose capacity it shares (binding ones), ``used`` every resource it crosses (for reports),
     ``amount`` its bytes, ``latency`` seconds. Serial work: ``used`` is its chiplet's compute
     resource, ``amount`` its duration in seconds. ``capacity`` is bytes/s per resource (0 for compute).
+
+    Flows that share exactly the same resources form a *class* (``flow_class``, -1 for other work;
+    ``class_resources`` per class): max-min fairness gives every flow of a class the same rate.
     """
 
     topology: Topology
@@ -66,6 +69,8 @@ class Workload:
     latency: list[float]
     lone: list[float]
     capacity: list[float]
+    flow_class: list[int]
+    class_resources: list[tuple[int, ...]]
 
     @classmethod
     def of(cls, stream: Stream, topology: Topology, options: ExecOptions) -> Workload:
@@ -77,7 +82,9 @@ class Workload:
         for i, instr in enumerate(stream.instrs):
             mode[i], shared[i], used[i], amount[i], latency[i], lone[i] = builder.work(instr)
         capacity = [r.bandwidth_gbps * GBPS_BYTES for r in topology.resources]
-        return cls(topology, mode, shared, used, amount, latency, lone, capacity)
+        classes: dict[tuple[int, ...], int] = {}
+        flow_class = [classes.setdefault(shared[i], len(classes)) if mode[i] == FLOW else -1 for i in range(n)]
+        return cls(topology, mode, shared, used, amount, latency, lone, capacity, flow_class, list(classes))
 
 
 Work = tuple[int, tuple[int, ...], tuple[int, ...], float, float, float]

@@ -103,9 +103,9 @@ def test_worked_example_three_loads_two_sharing_a_link_and_a_dependent_send() ->
     assert tl.start[3] == pytest.approx(tl.finish[2], rel=1e-15)
     assert tl.finish[3] == pytest.approx(t_c + 115e-9 + 25 * ms + 20e-9, rel=1e-12)
     assert t_c + 25 * ms == pytest.approx(116.0714e-3, rel=1e-6)
-    # the rate log shows the three phases of C: 30, then 35, then 40 GB/s
-    c_rates = [r for i, _, r in tl.rate_log.tolist() if i == 2]
-    assert c_rates == pytest.approx([30e9, 35e9, 40e9, 0.0], rel=1e-12)
+    # the class log shows the three phases of C: 30, then 35, then 40 GB/s
+    assert [r for _, _, r in tl.flow_rates(2)] == pytest.approx([30e9, 35e9, 40e9], rel=1e-12)
+    assert [(a, b) for a, b, _ in tl.flow_rates(2)] == pytest.approx([(0, t_b), (t_b, t_a), (t_a, t_c)], rel=1e-12)
     report = make_report(tl)
     assert report["lower_bounds_s"]["dram"] == pytest.approx(6 * GB / 70e9, rel=1e-9)  # 85.7 ms
     assert report["critical_path_s"]["dram_load"] == pytest.approx(t_c + 115e-9, rel=1e-9)

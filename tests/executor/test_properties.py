@@ -33,14 +33,6 @@ def timed(draw: st.DrawFn, max_size: int = 30) -> Timeline:
     return execute(draw(valid_streams(target, max_size=max_size)), target)
 
 
-def rate_segments(tl: Timeline) -> dict[int, list[tuple[float, float, float]]]:
-    """Per flow, its (from, to, bytes/s) pieces from the rate log."""
-    changes: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for i, t, r in tl.rate_log.tolist():
-        changes[int(i)].append((t, r))
-    return {i: [(a[0], b[0], a[1]) for a, b in itertools.pairwise(seq)] for i, seq in changes.items()}
-
-
 @settings(max_examples=80, deadline=None)
 @given(timed())
 def test_no_resource_ever_carries_more_than_its_capacity(tl: Timeline) -> None:
@@ -53,40 +45,45 @@ def test_no_resource_ever_carries_more_than_its_capacity(tl: Timeline) -> None:
 @given(timed())
 def test_bytes_are_conserved(tl: Timeline) -> None:
     # every flow moves exactly its bytes (the integral of its rate), and finishes one latency after
-    segments = rate_segments(tl)
     for i in np.flatnonzero(tl.mode == FLOW).tolist():
-        moved = sum((b - a) * r for a, b, r in segments[i])
+        pieces = tl.flow_rates(i)
+        moved = sum((b - a) * r for a, b, r in pieces)
         assert moved == pytest.approx(tl.amount[i], rel=1e-7)
-        assert segments[i][0][0] == tl.start[i]
+        assert pieces[0][0] == tl.start[i] and pieces[-1][1] == tl.sent[i]
         latency = tl.lone[i] - tl.amount[i] / min(
             tl.capacity_Bps[r] for r in tl.res_index[tl.res_ptr[i]:tl.res_ptr[i + 1]]
             if tl.topology.resources[r].binding)
-        assert tl.finish[i] == pytest.approx(segments[i][-1][1] + latency, rel=1e-12, abs=1e-15)
+        assert tl.finish[i] == pytest.approx(tl.sent[i] + latency, rel=1e-12, abs=1e-15)
 
 
 @settings(max_examples=80, deadline=None)
 @given(timed())
 def test_rates_are_max_min_fair_at_every_moment(tl: Timeline) -> None:
-    # the bottleneck condition: every moving flow crosses a full resource on which no flow is faster
-    rates: dict[int, float] = {}
-    log = tl.rate_log.tolist()
-    shared = {i: [r for r in tl.res_index[tl.res_ptr[i]:tl.res_ptr[i + 1]].tolist()
-                  if tl.topology.resources[r].binding] for i in np.flatnonzero(tl.mode == FLOW).tolist()}
-    for t, rows in itertools.groupby(log, key=lambda row: row[1]):
-        for i, _, r in rows:
-            if r:
-                rates[int(i)] = r
-            else:
-                rates.pop(int(i), None)
+    # the bottleneck condition: every moving flow crosses a full resource on which no flow is faster.
+    # A class is the flows crossing the same resources (they share one rate); rows (class, t, rate, n)
+    state: dict[int, tuple[float, int]] = {}
+    shared = [tuple(r for r in resources if tl.topology.resources[r].binding) for resources in tl.class_resources]
+    for t, rows in itertools.groupby(tl.class_log.tolist(), key=lambda row: row[1]):
+        for c, _, r, n in rows:
+            state[int(c)] = (r, int(n))
         load: dict[int, float] = defaultdict(float)
         fastest: dict[int, float] = defaultdict(float)
-        for f, r in rates.items():
-            for x in shared[f]:
-                load[x] += r
-                fastest[x] = max(fastest[x], r)
-        for f, r in rates.items():
-            assert any(load[x] >= tl.capacity_Bps[x] * (1 - REL) and r >= fastest[x] * (1 - REL)
-                       for x in shared[f]), (t, f)
+        for c, (r, n) in state.items():
+            for x in shared[c]:
+                load[x] += r * n
+                fastest[x] = max(fastest[x], r if n else 0.0)
+        for c, (r, n) in state.items():
+            if n:
+                assert r > 0
+                assert any(load[x] >= tl.capacity_Bps[x] * (1 - REL) and r >= fastest[x] * (1 - REL)
+                           for x in shared[c]), (t, c)
+    # and the log agrees with the flows: at every moment a class has as many flows as are moving
+    for c in range(len(tl.class_resources)):
+        flows = np.flatnonzero(tl.flow_class == c)
+        last = {t: n for k, t, _, n in tl.class_log.tolist() if int(k) == c}  # the last row of an instant
+        for t, n in last.items():
+            moving = int(np.sum((tl.start[flows] <= t) & (tl.sent[flows] > t)))
+            assert moving == n
 
 
 @settings(max_examples=80, deadline=None)
@@ -134,4 +131,4 @@ def test_a_lone_flow_takes_its_latency_plus_bytes_over_the_smallest_capacity(tar
 def test_timing_is_deterministic(tl: Timeline) -> None:
     again = execute(tl.stream, tl.target)
     assert again.start.tolist() == tl.start.tolist() and again.finish.tolist() == tl.finish.tolist()
-    assert again.pred.tolist() == tl.pred.tolist() and again.rate_log.tolist() == tl.rate_log.tolist()
+    assert again.pred.tolist() == tl.pred.tolist() and again.class_log.tolist() == tl.class_log.tolist()
