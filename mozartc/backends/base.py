@@ -19,6 +19,7 @@ Capabilities are class attributes the driver asks for, never a backend's name:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,13 +30,28 @@ from mozartc.isa.instr import Stream
 from mozartc.options import Configurable
 
 
-@dataclass(frozen=True)
 class BackendOutput:
-    """What a backend emits: the file text, its suffix (``.mzs``, ``.csv``) and, for ISA backends, the stream."""
+    """What a backend emits: the file text, its suffix (``.mzs``, ``.csv``) and, for ISA backends, the stream.
 
-    text: str
-    suffix: str
-    stream: Stream | None = None
+    ``text`` is a string, or a function that makes it the first time it is read: an ISA backend's
+    caller that only times the stream (``compile --run``) then never prints a large ``.mzs``.
+    """
+
+    __slots__ = ("_render", "_text", "stream", "suffix")
+
+    def __init__(self, text: str | Callable[[], str], suffix: str, stream: Stream | None = None) -> None:
+        self._text = text if isinstance(text, str) else None
+        self._render = None if isinstance(text, str) else text
+        self.suffix = suffix
+        self.stream = stream
+
+    @property
+    def text(self) -> str:
+        """The output file's text (made on first use when a function was given)."""
+        if self._text is None:
+            assert self._render is not None
+            self._text = self._render()
+        return self._text
 
 
 @dataclass(frozen=True)

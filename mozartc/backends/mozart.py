@@ -65,7 +65,7 @@ class MozartBackend(Backend):
 
     def emit(self, module: Module, target: Target) -> BackendOutput:
         stream = lower_module(module, target)
-        return BackendOutput(print_stream(stream), self.suffix, stream)
+        return BackendOutput(lambda: print_stream(stream), self.suffix, stream)
 
 
 @dataclass(frozen=True)

@@ -28,4 +28,4 @@ class NullBackend(Backend):
         if isinstance(model, str):
             attrs["model"] = str(model)
         stream = Stream(name=module.name, attrs=attrs)
-        return BackendOutput(print_stream(stream), self.suffix, stream)
+        return BackendOutput(lambda: print_stream(stream), self.suffix, stream)

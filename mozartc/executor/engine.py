@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mozartc.executor.sharing import max_min_rates
+from mozartc.executor.flows import FlowClasses
 from mozartc.executor.workload import FLOW, SERIAL, ExecOptions, Workload
 from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
@@ -150,17 +150,15 @@ def execute(stream: Stream, target: Target, options: ExecOptions | None = None, 
 def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
     """The event loop (module docstring); returns start, finish, transmit end, pred and the class log.
 
-    Flows are kept per class (flows crossing the same resources, which max-min gives equal rates):
-    a class holds its per-flow rate and ``V``, the bytes each of its flows has moved since the class
-    last became active (updated whenever the rate changes). A flow joining at ``V`` with ``B`` bytes
-    finishes when ``V`` reaches ``V + B``, so a rate change costs one event per class, not per flow.
+    Flows live in :class:`~mozartc.executor.flows.FlowClasses`; serial work queues per chiplet;
+    barriers finish when ready. All instructions finishing at one instant are handled before the
+    rates are recomputed once for that instant.
     """
     n = len(deps)
-    mode, amount, latency = work.mode, work.amount, work.latency
-    flow_class, crosses = work.flow_class, work.class_resources
+    mode, amount, latency, flow_class = work.mode, work.amount, work.latency, work.flow_class
     unit_of = [u[0] if m == SERIAL else -1 for m, u in zip(mode, work.used, strict=True)]
-    n_res, n_cls = len(work.capacity), len(crosses)
-    capacity = work.capacity
+    n_res = len(work.capacity)
+    flows = FlowClasses(work.class_resources, work.capacity)
     children: list[list[int]] = [[] for _ in range(n)]
     missing = [0] * n
     for i, ds in enumerate(deps):
@@ -176,23 +174,11 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
     queue: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]
     running = [-1] * n_res
     last_on = [-1] * n_res
-    # flow classes: flows (heap of (V at which it is done, index)), per-flow rate, V at time ``since``
-    members: list[list[tuple[float, int]]] = [[] for _ in range(n_cls)]
-    size = [0] * n_cls  # flows in each class
-    rate = [0.0] * n_cls
-    moved = [0.0] * n_cls
-    since = [0.0] * n_cls
-    version = [0] * n_cls
-    logged = [(0.0, 0)] * n_cls  # last (rate, flows) written to the log
-    on: list[dict[int, None]] = [{} for _ in range(n_res)]  # active classes per resource
-    class_done: list[tuple[float, int, int]] = []  # (time, class, version): the class's next flow is done
     done: list[tuple[float, int]] = []  # (time, index): an instruction finishes
-    log: list[tuple[int, float, float, int]] = []
     heappush, heappop = heapq.heappush, heapq.heappop
+    join = flows.join
+    flow_events = flows.events
     finished_now: list[int] = []
-    touched: set[int] = set()  # resources whose classes changed
-    heads: set[int] = set()  # classes whose next flow to finish may have changed
-    emptied: list[int] = []
     kicked: set[int] = set()
 
     def make_ready(i: int, now: float) -> None:
@@ -200,20 +186,7 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
         start[i] = now
         if m == FLOW:
             pred[i] = ready_pred[i]
-            c = flow_class[i]
-            heap = members[c]
-            if heap:
-                moved[c] += rate[c] * (now - since[c])
-            else:
-                moved[c] = 0.0
-                rate[c] = 0.0
-                for r in crosses[c]:
-                    on[r][c] = None
-            since[c] = now
-            heappush(heap, (moved[c] + amount[i], i))
-            size[c] += 1
-            touched.update(crosses[c])
-            heads.add(c)
+            join(i, flow_class[i], amount[i], now)
         elif m == SERIAL:
             u = unit_of[i]
             heappush(queue[u], (now, i))
@@ -252,39 +225,19 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
                     finish[j] = now + amount[j]
                     heappush(done, (finish[j], j))
             kicked.clear()
-        if touched:
-            _reshare(now, touched, heads, emptied, on, crosses, members, size, capacity, rate, moved, since,
-                     version, logged, class_done, log)
-            touched.clear()
-            heads.clear()
-            emptied.clear()
-        # the next event: a class's next flow has moved its bytes, or an instruction finishes
-        t_class = class_done[0][0] if class_done else inf
+        if flows.pending():
+            flows.reshare(now)
+        # the next event: a class's head flow has moved its bytes, or an instruction finishes
+        t_flow = flow_events[0][0] if flow_events else inf
         t_done = done[0][0] if done else inf
-        now = t_class if t_class < t_done else t_done
+        now = t_flow if t_flow < t_done else t_done
         if now == inf:
             break
-        while class_done and class_done[0][0] <= now:
-            _, c, v = heappop(class_done)
-            if v != version[c]:
-                continue
-            moved[c] += rate[c] * (now - since[c])
-            since[c] = now
-            heap = members[c]
-            # the event was set for the head flow: it is done even if rounding left it a hair short
-            reached = max(moved[c] * (1 + 1e-12) + 1e-6, heap[0][0])
-            while heap and heap[0][0] <= reached:
-                _, i = heappop(heap)
-                size[c] -= 1
+        if t_flow <= now:
+            for i in flows.pop_done(now):
                 sent[i] = now
                 finish[i] = now + latency[i]
                 heappush(done, (finish[i], i))
-            touched.update(crosses[c])
-            heads.add(c)
-            if not heap:
-                for r in crosses[c]:
-                    del on[r][c]
-                emptied.append(c)
         while done and done[0][0] <= now:
             _, i = heappop(done)
             u = unit_of[i]
@@ -292,7 +245,7 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
                 last_on[u] = i
             finished_now.append(i)
         finished_now.sort(reverse=True)  # pop() takes the lowest index first
-    return Simulated(start, finish, sent, pred, log)
+    return Simulated(start, finish, sent, pred, flows.log)
 
 
 @dataclass(frozen=True)
@@ -305,47 +258,3 @@ class Simulated:
     sent: list[float]
     pred: list[int]
     log: list[tuple[int, float, float, int]]
-
-
-def _reshare(now: float, touched: set[int], heads: set[int], emptied: list[int], on: list[dict[int, None]],
-             crosses: list[tuple[int, ...]], members: list[list[tuple[float, int]]], size: list[int],
-             capacity: list[float],
-             rate: list[float], moved: list[float], since: list[float], version: list[int],
-             logged: list[tuple[float, int]], class_done: list[tuple[float, int, int]],
-             log: list[tuple[int, float, float, int]]) -> None:
-    """Recompute the rates of every class connected to a touched resource, and their next events."""
-    for c in emptied:
-        if size[c]:
-            continue  # a flow joined again at this instant: the class is recomputed below
-        rate[c] = 0.0
-        version[c] += 1
-        logged[c] = (0.0, 0)
-        log.append((c, now, 0.0, 0))
-    classes: dict[int, None] = {}
-    seen = set(touched)
-    stack = sorted(touched)
-    while stack:
-        r = stack.pop()
-        for c in on[r]:
-            if c not in classes:
-                classes[c] = None
-                for r2 in crosses[c]:
-                    if r2 not in seen:
-                        seen.add(r2)
-                        stack.append(r2)
-    if not classes:
-        return
-    for c, new in max_min_rates(classes, crosses, size, capacity, on).items():
-        old = rate[c]
-        if new != old:
-            moved[c] += old * (now - since[c])
-            since[c] = now
-            rate[c] = new
-        if new != old or c in heads:
-            version[c] += 1
-            left = members[c][0][0] - moved[c] - new * (now - since[c])
-            heapq.heappush(class_done, (now + (left / new if left > 0.0 else 0.0), c, version[c]))
-        state = (new, size[c])
-        if state != logged[c]:
-            logged[c] = state
-            log.append((c, now, new, state[1]))

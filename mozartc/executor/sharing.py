@@ -21,13 +21,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 
 def max_min_rates(classes: Iterable[int], crosses: Sequence[Sequence[int]], count: Sequence[int],
-                  capacity: Sequence[float], on: Sequence[Mapping[int, object]]) -> dict[int, float]:
+                  capacity: Sequence[float], on: Sequence[Mapping[int, object]],
+                  flows_on: Sequence[int]) -> dict[int, float]:
     """Max-min fair rate *per flow* of every class in ``classes`` (module docstring).
 
     ``crosses[c]`` are the resources class ``c``'s flows cross and ``count[c]`` how many flows it
-    has (> 0); ``capacity[r]`` is resource ``r``'s capacity and ``on[r]`` the classes on it.
-    ``classes`` must be closed: every class on a resource that a class of ``classes`` crosses is
-    itself in ``classes`` (a connected component, or a union of them).
+    has (> 0); ``capacity[r]`` is resource ``r``'s capacity, ``on[r]`` the classes on it and
+    ``flows_on[r]`` the flows on it (the sum of their counts). ``classes`` must be closed: every
+    class on a resource that a class of ``classes`` crosses is itself in ``classes`` (a connected
+    component, or a union of them).
     """
     unfrozen = set(classes)
     if len(unfrozen) == 1:
@@ -36,11 +38,11 @@ def max_min_rates(classes: Iterable[int], crosses: Sequence[Sequence[int]], coun
     rates: dict[int, float] = {}
     remaining: dict[int, float] = {}
     weight: dict[int, int] = {}
-    for c in sorted(unfrozen):
+    for c in unfrozen:
         for r in crosses[c]:
             if r not in weight:
                 remaining[r] = capacity[r]
-                weight[r] = sum(count[x] for x in on[r])
+                weight[r] = flows_on[r]
     while unfrozen:
         best, share = -1, float("inf")
         for r, w in weight.items():
