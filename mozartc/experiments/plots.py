@@ -15,8 +15,12 @@ from mozartc.experiments.runner import BREAKDOWN_KEYS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-LABELS = {"baseline": "Baseline", "mozart-a": "Mozart-A", "mozart-b": "Mozart-B", "mozart-c": "Mozart-C"}
-COLORS = {"baseline": "#7f7f7f", "mozart-a": "#1f77b4", "mozart-b": "#ff7f0e", "mozart-c": "#2ca02c"}
+LABELS = {"baseline": "Baseline", "mozart-a": "Mozart-A", "mozart-b": "Mozart-B", "mozart-c": "Mozart-C",
+          "mozart-c+mc": "Mozart-C + multicast (beyond the paper)"}
+COLORS = {"baseline": "#7f7f7f", "mozart-a": "#1f77b4", "mozart-b": "#ff7f0e", "mozart-c": "#2ca02c",
+          "mozart-c+mc": "#9467bd"}
+#: the colour of a rung without its own (a preset added later)
+OTHER_COLOR = "#17becf"
 BREAKDOWN_COLORS = {"compute": "#1f77b4", "all_to_all": "#ff7f0e", "dram_load": "#2ca02c",
                     "dram_save": "#d62728", "sync": "#9467bd", "exposed": "#8c564b"}
 
@@ -92,7 +96,7 @@ def _normalized_latency(records: list[dict[str, Any]]) -> Figure | None:
                 if cell is not None and (seq_len, dram) == (TABLE4_SEQ_LEN, TABLE4_DRAM):
                     paper_x.append(xs[-1])
                     paper_y.append(cell.latency)
-        bars = ax.bar(xs, ys, width, label=LABELS.get(pipeline, pipeline), color=COLORS.get(pipeline))
+        bars = ax.bar(xs, ys, width, label=LABELS.get(pipeline, pipeline), color=COLORS.get(pipeline, OTHER_COLOR))
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
         if paper_x:
             ax.scatter(paper_x, paper_y, marker="_", s=300, color="black", linewidths=2, zorder=3,
@@ -118,7 +122,7 @@ def _seq_len(records: list[dict[str, Any]]) -> Figure | None:
                 rows = sorted(_pick(records, model=model, dram=dram, pipeline=pipeline), key=lambda r: r["seq_len"])
                 if rows:
                     ax.plot([r["seq_len"] for r in rows], [r["step_time_s"] * 1e3 for r in rows],
-                            styles[dram], marker="o", color=COLORS.get(pipeline),
+                            styles[dram], marker="o", color=COLORS.get(pipeline, OTHER_COLOR),
                             label=f"{LABELS.get(pipeline, pipeline)}, {dram.upper()}")
         ax.set_yscale("log")
         ax.set_xlabel("sequence length (tokens)")
@@ -149,7 +153,7 @@ def _dram(records: list[dict[str, Any]]) -> Figure | None:
                     xs.append(i + (j - (len(drams) - 1) / 2) * width)
                     ys.append(hit[0]["step_time_s"] * 1e3)
             ax.bar(xs, ys, width, label=dram.upper(), hatch=hatches[j % len(hatches)],
-                   color=[COLORS.get(p) for p in pipelines][: len(xs)], edgecolor="black", linewidth=0.5)
+                   color=[COLORS.get(p, OTHER_COLOR) for p in pipelines][: len(xs)], edgecolor="black", linewidth=0.5)
         ax.set_xticks(range(len(pipelines)), [LABELS.get(p, p) for p in pipelines], fontsize=8)
         ax.set_yscale("log")
         ax.set_ylabel("step time (ms, log scale)")

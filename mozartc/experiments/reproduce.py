@@ -102,7 +102,16 @@ def choose_trace(model: str, trace_dir: str | None) -> tuple[str, str | None]:
 
 
 def plan(options: ReproduceOptions) -> list[PlannedRun]:
-    """Every run of the grid, in the order results.json lists them (model, DRAM, length, rung)."""
+    """Every run of the grid, in the order results.json lists them (model, DRAM, length, rung).
+
+    Rungs are pipeline presets: the ladder, and extra ones such as ``mozart-c+mc`` (beyond the paper).
+    """
+    from mozartc.passes.presets import PIPELINE_PRESETS
+
+    for pipeline in options.pipelines:
+        if pipeline not in PIPELINE_PRESETS or pipeline == "capture":
+            names = ", ".join(p for p in PIPELINE_PRESETS if p != "capture")
+            raise MozartError(f"unknown rung '{pipeline}' (expected pipeline presets: {names})", where="--pipelines")
     for name, values in (("--models", options.models), ("--seq-lens", options.seq_lens),
                          ("--dram", options.drams), ("pipelines", options.pipelines)):
         if not values:
@@ -148,8 +157,8 @@ def make_record(run: PlannedRun, outcome: dict[str, Any]) -> dict[str, Any]:
     every metric None and the one-line message in ``error``.
     """
     if not outcome["ok"]:
-        empty = dict.fromkeys(("target_name", "step_time_s", "C_T", "layout_C_T", "breakdown_s", "lower_bound_s",
-                               "lower_bound_from", "capacity_warning"))
+        empty = dict.fromkeys(("target_name", "step_time_s", "C_T", "layout_C_T", "breakdown_s", "critical_path_s",
+                               "lower_bound_s", "lower_bounds_s", "lower_bound_from", "capacity_warning"))
         return {"model": run.model, "pipeline": run.pipeline, "seq_len": run.seq_len, "dram": run.dram,
                 "target": run.target, "trace": run.trace, **empty, "normalized_latency": None,
                 "error": outcome["error"]}
@@ -159,7 +168,8 @@ def make_record(run: PlannedRun, outcome: dict[str, Any]) -> dict[str, Any]:
         "target": run.target, "target_name": report["target_name"], "trace": run.trace,
         "step_time_s": report["step_time_s"], "normalized_latency": None, "C_T": report["C_T"],
         "layout_C_T": report["layout_C_T"],
-        "breakdown_s": report["breakdown_s"], "lower_bound_s": report["lower_bound_s"],
+        "breakdown_s": report["breakdown_s"], "critical_path_s": report["critical_path_s"],
+        "lower_bound_s": report["lower_bound_s"], "lower_bounds_s": report["lower_bounds_s"],
         "lower_bound_from": report["lower_bound_from"], "capacity_warning": report["capacity_warning"],
     }
 

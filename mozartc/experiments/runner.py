@@ -56,7 +56,8 @@ def run_job(job: Job) -> dict[str, Any]:
     """Compile and time ``job``; return its outcome.
 
     The outcome is ``{"ok": True, "report": {...}}`` with the report fields experiments use
-    (step_time_s, breakdown_s, C_T, layout_C_T, lower_bound_s, lower_bound_from, target, capacity_warning), or
+    (step_time_s, breakdown_s, critical_path_s, lower_bounds_s, C_T, layout_C_T, lower_bound_s,
+    lower_bound_from, target, capacity_warning), or
     ``{"ok": False, "error": "<one line>"}`` when the configuration is bad input (a MozartError,
     e.g. a layer that does not fit SRAM). Any other exception is a bug and propagates.
     """
@@ -109,10 +110,13 @@ def extract_report(report: dict[str, Any], copies_per_token: float | None) -> di
     value ``a2a-dedup`` would reach).
     """
     breakdown = report.get("breakdown_s", {})
+    critical = report.get("critical_path_s", {})
     layout = report.get("C_T")
     return {
         "step_time_s": float(report["step_time_s"]),
         "breakdown_s": {k: float(breakdown.get(k, 0.0)) for k in BREAKDOWN_KEYS},
+        "critical_path_s": {k: float(critical.get(k, 0.0)) for k in BREAKDOWN_KEYS},
+        "lower_bounds_s": {str(k): float(v) for k, v in report.get("lower_bounds_s", {}).items()},
         "C_T": round(copies_per_token, 6) if copies_per_token is not None else None,
         "layout_C_T": float(layout) if layout is not None else None,
         "lower_bound_s": float(report["lower_bound_s"]),

@@ -7,7 +7,7 @@ from typing import Any
 from mozartc.experiments.checks import ordering_checks, table4_cells
 from mozartc.experiments.paper import C_T_TOLERANCE, LADDER, LATENCY_TOLERANCE, TABLE4_DRAM, TABLE4_SEQ_LEN
 
-_SHORT = {"baseline": "baseline", "mozart-a": "A", "mozart-b": "B", "mozart-c": "C"}
+_SHORT = {"baseline": "baseline", "mozart-a": "A", "mozart-b": "B", "mozart-c": "C", "mozart-c+mc": "C+mc"}
 
 
 def render_table(records: list[dict[str, Any]]) -> str:
@@ -19,6 +19,8 @@ def render_table(records: list[dict[str, Any]]) -> str:
         _setup(records),
         _capacity(records),
         _table4(records),
+        _where_time_goes(records),
+        _extra_rungs(records),
         _ordering(records),
         _all_runs(records),
     ]
@@ -65,14 +67,20 @@ def _table4(records: list[dict[str, Any]]) -> str:
         "(C_T). Misses are reported, not tuned away. *bound* is the run's lower bound (its busiest resource, "
         "or its longest dependency chain) over the baseline's step time: no schedule of the same work on this "
         "target is faster, so a paper latency below it (*paper below bound*) cannot be reached by scheduling; "
-        "it needs less data moved or a slower baseline (docs/calibration.md).\n",
-        "| model | config | latency | paper | diff | | bound | | C_T | paper | diff | |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "it needs less data moved or a slower baseline (docs/calibration.md). The absolute columns give the "
+        "baseline's and the run's step time and the run's lower bound in ms.\n",
+        "| model | config | baseline (ms) | step (ms) | bound (ms) | latency | paper | diff | | bound | | "
+        "C_T | paper | diff | |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    runs = {(r["model"], r["pipeline"]): r for r in records
+            if r["seq_len"] == TABLE4_SEQ_LEN and r["dram"] == TABLE4_DRAM and r["error"] is None}
     for c in cells:
         name = f"{c.model} (does not fit DRAM)" if c.model in warned else c.model
+        base, run = runs.get((c.model, LADDER[0])), runs[(c.model, c.pipeline)]
         lines.append(
-            f"| {name} | {_SHORT.get(c.pipeline, c.pipeline)} | {c.latency:.3f} | {c.paper_latency:.3f} | "
+            f"| {name} | {_SHORT.get(c.pipeline, c.pipeline)} | {_ms(base['step_time_s'] if base else None)} | "
+            f"{_ms(run['step_time_s'])} | {_ms(run['lower_bound_s'])} | {c.latency:.3f} | {c.paper_latency:.3f} | "
             f"{c.latency_diff:+.3f} | {'**MISS**' if c.latency_miss else 'ok'} | "
             f"{'-' if c.bound is None else f'{c.bound:.3f}'} | "
             f"{'paper below bound' if c.paper_below_bound else ''} | {c.c_t:.2f} | {c.paper_c_t:.2f} | "
@@ -82,6 +90,56 @@ def _table4(records: list[dict[str, Any]]) -> str:
     lines.append(f"\n{len(cells) - lat} of {len(cells)} latency cells and {len(cells) - ct} of {len(cells)} C_T cells "
                  "within tolerance.\n")
     return "\n".join(lines)
+
+
+def _where_time_goes(records: list[dict[str, Any]]) -> str:
+    """Per run at the Table 4 point: the critical path by kind and the lower bound of each family, in ms."""
+    runs = [r for r in records if r["seq_len"] == TABLE4_SEQ_LEN and r["dram"] == TABLE4_DRAM
+            and r["error"] is None and r.get("critical_path_s")]
+    if not runs:
+        return ""
+    kinds = ("compute", "all_to_all", "dram_load", "dram_save", "sync")
+    families = ("dram", "link", "compute", "dependency_chain")
+    lines = [f"## Where the time goes (sequence length {TABLE4_SEQ_LEN}, {TABLE4_DRAM.upper()})\n",
+             "The critical path (the chain of instructions, each started by the previous one's finish, that "
+             "ends last) split by kind, and the largest lower bound of each family (busiest DRAM channel, "
+             "busiest link direction, busiest chiplet's compute, longest chain of lone times), all in ms.\n",
+             "| model | config | step | " + " | ".join(f"path: {k}" for k in kinds) + " | "
+             + " | ".join(f"bound: {f}" for f in families) + " |",
+             "|---|---|---|" + "---|" * (len(kinds) + len(families))]
+    for r in runs:
+        path, bounds = r["critical_path_s"], r.get("lower_bounds_s") or {}
+        lines.append(f"| {r['model']} | {_SHORT.get(r['pipeline'], r['pipeline'])} | {_ms(r['step_time_s'])} | "
+                     + " | ".join(_ms(path.get(k)) for k in kinds) + " | "
+                     + " | ".join(_ms(bounds.get(f)) for f in families) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _extra_rungs(records: list[dict[str, Any]]) -> str:
+    """Rungs beyond the paper's ladder (``mozart-c+mc``), next to Mozart-C of the same configuration."""
+    extra = [r for r in records if r["pipeline"] not in LADDER]
+    if not extra:
+        return ""
+    c_steps = {(r["model"], r["seq_len"], r["dram"]): r["step_time_s"] for r in records
+               if r["pipeline"] == LADDER[-1] and r["error"] is None}
+    lines = ["## Rungs beyond the paper\n",
+             "Not part of the ladder or of Table 4: `mozart-c+mc` is Mozart-C with switches that multicast the "
+             "dispatch and reduce the combine (DESIGN.md).\n",
+             "| model | seq | DRAM | config | step (ms) | C (ms) | vs C | normalised |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in extra:
+        if r["error"] is not None:
+            continue
+        c = c_steps.get((r["model"], r["seq_len"], r["dram"]))
+        ratio = f"{r['step_time_s'] / c:.3f}" if c else "-"
+        norm = f"{r['normalized_latency']:.3f}" if r["normalized_latency"] is not None else "-"
+        lines.append(f"| {r['model']} | {r['seq_len']} | {r['dram']} | {_SHORT.get(r['pipeline'], r['pipeline'])} | "
+                     f"{_ms(r['step_time_s'])} | {_ms(c)} | {ratio} | {norm} |")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f}"
 
 
 def _ordering(records: list[dict[str, Any]]) -> str:

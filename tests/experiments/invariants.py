@@ -6,8 +6,8 @@ from itertools import pairwise
 from typing import Any
 
 RECORD_KEYS = {"model", "pipeline", "seq_len", "dram", "target", "target_name", "trace", "step_time_s",
-               "normalized_latency", "C_T", "layout_C_T", "breakdown_s", "lower_bound_s", "lower_bound_from",
-               "capacity_warning", "error"}
+               "normalized_latency", "C_T", "layout_C_T", "breakdown_s", "critical_path_s", "lower_bound_s",
+               "lower_bounds_s", "lower_bound_from", "capacity_warning", "error"}
 LADDER = ("baseline", "mozart-a", "mozart-b", "mozart-c")
 
 
@@ -26,11 +26,13 @@ def check_results(records: list[dict[str, Any]], strict_ladder: bool = True) -> 
         assert r["error"] is None, r["error"]
         assert r["step_time_s"] > 0 and r["lower_bound_s"] > 0
         assert r["step_time_s"] >= r["lower_bound_s"] * (1 - 1e-9)
-        total = sum(r["breakdown_s"].values())
-        assert abs(total - r["step_time_s"]) <= 0.01 * r["step_time_s"], (total, r["step_time_s"])
+        for part in ("breakdown_s", "critical_path_s"):
+            total = sum(r[part].values())
+            assert abs(total - r["step_time_s"]) <= 0.01 * r["step_time_s"], (part, total, r["step_time_s"])
+        assert max(r["lower_bounds_s"].values()) == r["lower_bound_s"]
         groups.setdefault((r["model"], r["seq_len"], r["dram"]), {})[r["pipeline"]] = r
     for key, rungs in groups.items():
-        assert tuple(rungs) == LADDER, key
+        assert tuple(rungs)[:len(LADDER)] == LADDER, key
         assert rungs["baseline"]["normalized_latency"] == 1.0
         steps = [rungs[p]["step_time_s"] for p in LADDER]
         if strict_ladder:

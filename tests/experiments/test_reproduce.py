@@ -31,6 +31,8 @@ def test_bad_requests_are_errors(tmp_path: Path) -> None:
         plan(ReproduceOptions(drams=("dram3",)))
     with pytest.raises(MozartError, match=r"no trace for model 'tiny-moe': expected tiny-moe.npz"):
         plan(ReproduceOptions(models=("tiny-moe",), trace_dir=str(tmp_path)))
+    with pytest.raises(MozartError, match=r"unknown rung 'mozart-d' \(expected pipeline presets: baseline"):
+        plan(ReproduceOptions(pipelines=("baseline", "mozart-d")))
 
 
 def test_cli_bad_input_exits_2_without_output(cli, tmp_path: Path) -> None:
@@ -41,7 +43,8 @@ def test_cli_bad_input_exits_2_without_output(cli, tmp_path: Path) -> None:
 
 
 def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
-    first = cli("reproduce", "--out", tmp_path / "a", *TINY, "--jobs", "1")
+    rungs = ("--pipelines", "baseline", "mozart-a", "mozart-b", "mozart-c", "mozart-c+mc")
+    first = cli("reproduce", "--out", tmp_path / "a", *TINY, *rungs, "--jobs", "1")
     assert first.code == 0, first.err
     assert "total wall time" in first.err
     records = json.loads((tmp_path / "a" / "results.json").read_text())
@@ -50,7 +53,12 @@ def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
     assert {"results.json", "table.md", "run_info.json", "normalized_latency.png", "seq_len.png", "dram.png",
             "breakdown.png"} <= names
     assert "wall_time_s" in (tmp_path / "a" / "run_info.json").read_text()
-    second = cli("reproduce", "--out", tmp_path / "b", *TINY, "--jobs", "1")
+    # the extra rung is reported beside Mozart-C, never in the ladder's checks
+    assert [r["pipeline"] for r in records][-1] == "mozart-c+mc"
+    table = (tmp_path / "a" / "table.md").read_text()
+    assert "## Rungs beyond the paper" in table and "| tiny-moe | 64 | hbm2 | C+mc |" in table
+    assert "## Where the time goes" not in table  # only at the Table 4 point (seq 256)
+    second = cli("reproduce", "--out", tmp_path / "b", *TINY, *rungs, "--jobs", "1")
     assert second.code == 0, second.err
     assert (tmp_path / "a" / "results.json").read_bytes() == (tmp_path / "b" / "results.json").read_bytes()
     assert (tmp_path / "a" / "table.md").read_bytes() == (tmp_path / "b" / "table.md").read_bytes()
@@ -60,7 +68,8 @@ def _record(model: str, pipeline: str, step: float, warn: str | None = None) -> 
     return {"model": model, "pipeline": pipeline, "seq_len": 256, "dram": "hbm2", "target": f"targets/{model}.toml",
             "target_name": model, "trace": "synthetic", "step_time_s": step, "normalized_latency": step,
             "C_T": 8.0 if pipeline in ("baseline", "mozart-a") else 6.0, "layout_C_T": 6.0,
-            "breakdown_s": {"compute": step}, "lower_bound_s": step / 2, "lower_bound_from": "dram: x",
+            "breakdown_s": {"compute": step}, "critical_path_s": {"compute": step}, "lower_bound_s": step / 2,
+            "lower_bounds_s": {"dram": step / 2}, "lower_bound_from": "dram: x",
             "capacity_warning": warn, "error": None}
 
 
@@ -70,15 +79,17 @@ def test_table_flags_misses_capacity_and_ordering() -> None:
     text = render_table(records)
     assert "qwen3-30b-a3b (does not fit DRAM)" in text
     assert "needs 61 GB, has 48 GB" in text
-    assert "| qwen3-30b-a3b (does not fit DRAM) | A | 0.730 | 0.730 | +0.000 | ok |" in text
+    # absolute columns: baseline, step and bound in ms; then the normalised latency against the paper's
+    assert "| qwen3-30b-a3b (does not fit DRAM) | A | 1000.00 | 730.00 | 365.00 | 0.730 | 0.730 | +0.000 | ok |" in text
     # the bound column: lower bound (step / 2 here) over the baseline's 1.0 s
-    assert "| B | 0.500 | 0.590 | -0.090 | **MISS** | 0.250 |  |" in text
+    assert "| B | 1000.00 | 500.00 | 250.00 | 0.500 | 0.590 | -0.090 | **MISS** | 0.250 |  |" in text
     assert "**NO**" in text  # C slower than B
     assert not ordering_checks(records)[0].ok
     assert Table4Cell("m", "mozart-b", 0.5, 0.48, 6.58, 6.84).c_t_miss
     # C's own lower bound (0.55) is above the paper's 0.52: flagged as out of reach
     records[3]["lower_bound_s"] = 0.55
-    assert "| C | 0.550 | 0.520 | +0.030 | ok | 0.550 | paper below bound |" in render_table(records)
+    assert "| C | 1000.00 | 550.00 | 550.00 | 0.550 | 0.520 | +0.030 | ok | 0.550 | paper below bound |" \
+        in render_table(records)
     assert Table4Cell("m", "mozart-c", 0.55, 0.52, 5.0, 5.77, bound=0.55).paper_below_bound
     assert not Table4Cell("m", "mozart-c", 0.55, 0.52, 5.0, 5.77).paper_below_bound
 
