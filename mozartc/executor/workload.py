@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mozartc.errors import MozartError, VerifyError
-from mozartc.hw.cost import chiplet_gemm
+from mozartc.hw.cost import chiplet_gemm, switch_reduction_time, transfer_time
 from mozartc.hw.target import GBPS_BYTES
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import Instr, Stream
@@ -97,21 +97,20 @@ class _Builder:
         self.topology = topology
         self.target = topology.target
         self.options = options
-        self._routes: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...], float, float]] = {}
+        self._routes: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...], float, float, float]] = {}
         self._gemm: dict[tuple[str, int, int, int], float] = {}
         self._compute: dict[str, tuple[int, float]] = {}
-        resources = topology.resources
-        self._binding = [r.binding for r in resources]
-        self._bps = [r.bandwidth_gbps * GBPS_BYTES for r in resources]
+        self._binding = [r.binding for r in topology.resources]
 
-    def route(self, src: str, dst: str) -> tuple[tuple[int, ...], tuple[int, ...], float, float]:
-        """(shared resources, used resources, latency s, bottleneck bytes/s) of a transfer."""
+    def route(self, src: str, dst: str) -> tuple[tuple[int, ...], tuple[int, ...], float, float, float]:
+        """(shared resources, used resources, latency s, latency ns, bottleneck GB/s) of a transfer."""
         key = (src, dst)
         hit = self._routes.get(key)
         if hit is None:
             r = self.topology.route(src, dst)
             shared = tuple(x for x in r.resources if self._binding[x])
-            hit = (shared, r.resources, r.latency_ns * 1e-9, min(self._bps[x] for x in shared))
+            bottleneck = min(self.topology.resources[x].bandwidth_gbps for x in shared)
+            hit = (shared, r.resources, r.latency_ns * 1e-9, r.latency_ns, bottleneck)
             self._routes[key] = hit
         return hit
 
@@ -145,8 +144,8 @@ class _Builder:
             return SERIAL, (), (res,), seconds, 0.0, seconds
         if op in ("load", "store", "send"):
             assert instr.src is not None and instr.dst is not None
-            shared, used, latency, bottleneck = self.route(instr.src, instr.dst)
-            return FLOW, shared, used, float(instr.bytes), latency, latency + instr.bytes / bottleneck
+            shared, used, latency, latency_ns, bottleneck = self.route(instr.src, instr.dst)
+            return FLOW, shared, used, float(instr.bytes), latency, transfer_time(instr.bytes, bottleneck, latency_ns)
         if op == "compute":
             assert instr.unit is not None
             res, peak = self.unit(instr.unit)
@@ -155,9 +154,8 @@ class _Builder:
         if op == "reduce":
             assert instr.unit is not None
             res = self.topology.resource_id(f"reducer:{instr.unit}")
-            nbytes = float(instr.inputs * instr.bytes)
-            latency = self.target.switch.latency_ns * 1e-9
-            return FLOW, (res,), (res,), nbytes, latency, latency + nbytes / self._bps[res]
+            lone = switch_reduction_time(instr.bytes, instr.inputs, self.target)
+            return FLOW, (res,), (res,), float(instr.inputs * instr.bytes), self.target.switch.latency_ns * 1e-9, lone
         if op == "barrier":
             return BARRIER, (), (), 0.0, 0.0, 0.0
         raise VerifyError(f"unknown op '{op}'")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mozartc.errors import TargetError
-from mozartc.hw.target import GBPS_BYTES, Chiplet, DramStack, Target
+from mozartc.hw.target import GBPS_BYTES, Chiplet, Target
 
 DATAFLOWS = ("os", "ws", "is")
 
@@ -150,46 +150,17 @@ def chiplet_gemm(M: int, K: int, N: int, chip: Chiplet, clock_ghz: float, bytes_
 
 
 def transfer_time(nbytes: float, bandwidth_gbps: float, latency_ns: float) -> float:
-    """Time to move ``nbytes`` over one channel: ``latency_ns * 1e-9 + nbytes / (bandwidth_gbps * 1e9)``.
+    """Time to move ``nbytes`` alone over a route: ``latency_ns * 1e-9 + nbytes / (bandwidth_gbps * 1e9)``.
 
-    Zero bytes cost nothing (no request is sent).
+    ``bandwidth_gbps`` is the route's smallest capacity (cut-through: the bytes pipeline through the
+    hops, the latency is paid once). With other traffic the executor shares bandwidth
+    (docs/executor.md); this is the lone time. Zero bytes cost nothing (no request is sent).
     """
     if nbytes < 0 or bandwidth_gbps <= 0:
         raise ValueError("nbytes must be >= 0 and bandwidth > 0")
     if nbytes == 0:
         return 0.0
     return latency_ns * 1e-9 + nbytes / (bandwidth_gbps * GBPS_BYTES)
-
-
-def dram_read_time(nbytes: float, stack: DramStack) -> float:
-    """Read ``nbytes`` from one stack: ``latency + nbytes / bandwidth`` (see :func:`transfer_time`)."""
-    return transfer_time(nbytes, stack.bandwidth_gbps, stack.latency_ns)
-
-
-def dram_write_time(nbytes: float, stack: DramStack) -> float:
-    """Write ``nbytes`` to one stack; same bandwidth and latency as a read (the paper gives one number)."""
-    return transfer_time(nbytes, stack.bandwidth_gbps, stack.latency_ns)
-
-
-def link_transfer_time(nbytes: float, bandwidth_gbps: float, latency_ns: float) -> float:
-    """One die-to-die hop: ``latency + nbytes / bandwidth`` (bandwidth per direction of the edge)."""
-    return transfer_time(nbytes, bandwidth_gbps, latency_ns)
-
-
-def path_transfer_time(nbytes: float, hops: list[tuple[float, float]]) -> float:
-    """Cut-through transfer over several hops ``[(bandwidth_gbps, latency_ns), ...]``.
-
-    Packets pipeline through the hops, so ``sum(latency) + nbytes / min(bandwidth)``.
-    """
-    if not hops:
-        return 0.0
-    latency = sum(lat for _, lat in hops)
-    return transfer_time(nbytes, min(bw for bw, _ in hops), latency)
-
-
-def switch_transfer_time(nbytes: float, target: Target) -> float:
-    """Bytes through one group switch: ``switch.latency_ns + nbytes / switch.bandwidth_gbps``."""
-    return transfer_time(nbytes, target.switch.bandwidth_gbps, target.switch.latency_ns)
 
 
 def switch_reduction_time(nbytes_per_input: float, inputs: int, target: Target) -> float:

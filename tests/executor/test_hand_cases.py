@@ -1,7 +1,7 @@
 """Hand-computed timings; each expected value is worked from the target's numbers (docs/executor.md).
 
 wafer.toml: HBM2 stacks 256 GB/s, 100 ns; die-to-die edges 4616 links / 2 x 0.125 GB/s = 288.5 GB/s per
-direction, 5 ns; switches 10 ns, crossbar 1700 GB/s (>= its ports: never the limit); chiplets 100 tiles
+direction, 5 ns; switches 4 ns, crossbar 1700 GB/s (>= its ports: never the limit); chiplets 100 tiles
 x 16 arrays of 24x24 at 1 GHz. With ``links.bump_rows = 1`` an edge has 577 links: 36.0625 GB/s.
 """
 
@@ -20,7 +20,7 @@ MB = 1 << 20
 GB = 10**9
 DRAM_GBPS, DRAM_NS = 256.0, 100.0
 EDGE_GBPS, EDGE_NS = 288.5, 5.0
-SWITCH_NS = 10.0
+SWITCH_NS = 4.0
 LOAD_NS = DRAM_NS + EDGE_NS + SWITCH_NS  # dram0 -> switch0 (crossed) -> expertE
 
 
@@ -56,14 +56,14 @@ def test_wafer_numbers_are_the_ones_this_file_assumes(wafer: Target) -> None:
 
 
 def test_one_load_is_latency_plus_bytes_over_dram_bandwidth(wafer: Target) -> None:
-    # 48 MiB: 115 ns + 50331648 / 256e9 s = 196.608 us + 0.115 us = 196.723 us
+    # 48 MiB: 109 ns + 50331648 / 256e9 s = 196.608 us + 0.109 us = 196.717 us
     _, finish, step = run(wafer, load("dram0", "expert0", 48 * MB))
-    assert step == pytest.approx(196.723e-6, rel=1e-12)
+    assert step == pytest.approx(196.717e-6, rel=1e-12)
     assert finish[0] == pytest.approx(LOAD_NS * 1e-9 + 48 * MB / 256e9, rel=1e-12)
 
 
 def test_two_equal_loads_on_one_stack_share_it_and_finish_together(wafer: Target) -> None:
-    # each gets 128 GB/s (the leaf links, 288.5 GB/s each, do not bind): both end at 2B / 256 GB/s + 115 ns
+    # each gets 128 GB/s (the leaf links, 288.5 GB/s each, do not bind): both end at 2B / 256 GB/s + 109 ns
     start, finish, _ = run(wafer, load("dram0", "expert0", GB), load("dram0", "expert1", GB))
     assert start == [0.0, 0.0]
     expected = 2 * GB / 256e9 + LOAD_NS * 1e-9
@@ -72,14 +72,14 @@ def test_two_equal_loads_on_one_stack_share_it_and_finish_together(wafer: Target
 
 def test_four_loads_through_slow_links_finish_together_at_link_rate() -> None:
     # bump_rows = 1: leaf links carry 36.0625 GB/s < 256 / 4, so each load runs at its link's rate and the
-    # stack is 56% busy: all four end at 1e9 / 36.0625e9 s = 27.730 ms (+115 ns). The serialising engine
+    # stack is 56% busy: all four end at 1e9 / 36.0625e9 s = 27.730 ms (+109 ns). The serialising engine
     # of mozartc 0.1 gave 111 ms.
     thin = wafer_with(links__bump_rows=1)
     tl = execute(Stream("t", {}, tuple(load("dram0", f"expert{e}", GB) for e in range(4))), thin)
     expected = GB / 36.0625e9 + LOAD_NS * 1e-9
     assert tl.finish.tolist() == pytest.approx([expected] * 4, rel=1e-12)
     assert expected == pytest.approx(27.7298e-3, rel=1e-5)
-    # 4 x 36.0625 / 256 of the stack (the step has 115 ns of latency on top)
+    # 4 x 36.0625 / 256 of the stack (the step has 109 ns of latency on top)
     assert make_report(tl)["utilization"]["dram:dram0"] == pytest.approx(4 * 36.0625 / 256, rel=1e-5)
 
 
@@ -128,7 +128,7 @@ def test_a_flow_ending_early_frees_bandwidth_for_the_other(wafer: Target) -> Non
 @pytest.mark.parametrize("mib", [2, 8])
 def test_load_overlaps_an_independent_gemm_on_another_chiplet(wafer: Target, mib: int) -> None:
     # gemm 2048x2048x768 on one chiplet: 4187 cycles at 1 GHz (chiplet_gemm), x4 = 16.748 us;
-    # load 2 MiB = 8.192 + 0.115 us (shorter), 8 MiB = 32.768 + 0.115 us (longer); no shared resource: max
+    # load 2 MiB = 8.192 + 0.109 us (shorter), 8 MiB = 32.768 + 0.109 us (longer); no shared resource: max
     g = 4 * chiplet_gemm(2048, 2048, 768, wafer.chiplet("expert5"), wafer.clock_ghz).seconds
     assert g == pytest.approx(16.748e-6, rel=1e-12)
     t = LOAD_NS * 1e-9 + mib * MB / 256e9
@@ -139,7 +139,7 @@ def test_load_overlaps_an_independent_gemm_on_another_chiplet(wafer: Target, mib
 def test_dependent_chain_takes_the_sum(wafer: Target) -> None:
     # load -> gemm on the loaded chiplet -> send back to the root: t_load + t_gemm + t_send
     g = chiplet_gemm(256, 2048, 768, wafer.chiplet("expert0"), wafer.clock_ghz).seconds
-    # expert0 -> switch0 -> attention0: 2 edges (5 ns each) + 1 switch (10 ns); bottleneck 288.5 GB/s
+    # expert0 -> switch0 -> attention0: 2 edges (5 ns each) + 1 switch (4 ns); bottleneck 288.5 GB/s
     s = (2 * EDGE_NS + SWITCH_NS) * 1e-9 + 1_000_000 / (EDGE_GBPS * 1e9)
     _, _, step = run(wafer, load("dram0", "expert0", 2 * MB), gemm("expert0", 256, 2048, 768, (0,)),
                      send("expert0", "attention0", 1_000_000, (1,)))
@@ -147,9 +147,9 @@ def test_dependent_chain_takes_the_sum(wafer: Target) -> None:
 
 
 def test_transfer_time_is_bytes_over_route_bandwidth_plus_latency(wafer: Target) -> None:
-    # expert0 -> switch0 -> attention0 -> switch1 -> expert5: 4 edges x 5 ns + 2 switches x 10 ns = 40 ns
+    # expert0 -> switch0 -> attention0 -> switch1 -> expert5: 4 edges x 5 ns + 2 switches x 4 ns = 28 ns
     nbytes = 3_000_000
-    expected = 40e-9 + nbytes / (EDGE_GBPS * 1e9)
+    expected = 28e-9 + nbytes / (EDGE_GBPS * 1e9)
     _, _, step = run(wafer, send("expert0", "expert5", nbytes))
     assert step == pytest.approx(expected, rel=1e-12)
     r = Topology.of(wafer).route("expert0", "expert5")  # agrees with the topology module
@@ -174,14 +174,14 @@ def test_a_slow_crossbar_is_shared_by_the_flows_through_it() -> None:
 
 
 def test_reduce_and_compute_durations(wafer: Target) -> None:
-    # reduce: 10 ns + 4 x 1 MB / 1024 GB/s through switch2's adder tree; compute: flops / peak (1.8432 PFLOP/s)
+    # reduce: 4 ns + 4 x 1 MB / 1154 GB/s through switch2's adder tree; compute: flops / peak (1.8432 PFLOP/s)
     feed = send("expert8", "switch2", 1_000_000)
     red = Instr("reduce", "all_to_all", "r", (0,), unit="switch2", bytes=1_000_000, inputs=4)
     comp = Instr("compute", "compute", "c", unit="attention0", flops=18_432_000_000)
     _, finish, _ = run(wafer, feed, red, comp)
     t_feed = 5e-9 + 1e6 / 288.5e9
     assert finish[0] == pytest.approx(t_feed, rel=1e-12)
-    assert finish[1] == pytest.approx(t_feed + 10e-9 + 4e6 / 1024e9, rel=1e-12)
+    assert finish[1] == pytest.approx(t_feed + 4e-9 + 4e6 / 1154e9, rel=1e-12)
     assert finish[2] == pytest.approx(18_432_000_000 / 1.8432e15, rel=1e-12)
 
 

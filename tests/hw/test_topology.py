@@ -11,7 +11,7 @@ from mozartc.hw.topology import build_topology, route
 
 # wafer.toml: expert edge sqrt(833.8 mm^2) = 28.876 mm -> floor(28876 / 50) = 577 links per row,
 # x 8 bump rows = 4616 links; per direction 4616 / 2 * 0.125 = 288.5 GB/s. The root faces each of
-# the 4 switches with one edge of the same size (4616 links). Die-to-die hop 5 ns, switch 10 ns,
+# the 4 switches with one edge of the same size (4616 links). Die-to-die hop 5 ns, switch 4 ns,
 # HBM2 256 GB/s with 100 ns.
 EXPERT_BW = 288.5
 
@@ -43,24 +43,24 @@ def test_route_within_group(graph: nx.Graph) -> None:
     r = route(graph, "expert0", "expert1")
     assert r.nodes == ("expert0", "switch0", "expert1")
     assert r.bandwidth_gbps == EXPERT_BW
-    assert r.latency_ns == 5 + 5 + 10  # two hops and one switch
+    assert r.latency_ns == 5 + 5 + 4  # two hops and one switch
 
 
 def test_route_across_groups(graph: nx.Graph) -> None:
     r = route(graph, "expert0", "expert5")
     assert r.nodes == ("expert0", "switch0", "attention0", "switch1", "expert5")
     assert [h.links for h in r.hops] == [4616] * 4
-    assert r.latency_ns == 4 * 5 + 2 * 10  # four hops, two switches
+    assert r.latency_ns == 4 * 5 + 2 * 4  # four hops, two switches
 
 
 def test_route_from_dram(graph: nx.Graph) -> None:
     r = route(graph, "dram0", "expert2")
     assert r.nodes == ("dram0", "switch0", "expert2")
     assert r.bandwidth_gbps == 256.0  # HBM2 is the bottleneck
-    assert r.latency_ns == 100 + 5 + 10
+    assert r.latency_ns == 100 + 5 + 4
     far = route(graph, "dram4", "expert15")
     assert far.nodes == ("dram4", "attention0", "switch3", "expert15")
-    assert far.latency_ns == 100 + 5 + 5 + 10
+    assert far.latency_ns == 100 + 5 + 5 + 4
 
 
 def test_route_to_self_and_unknown(graph: nx.Graph) -> None:
