@@ -1,10 +1,10 @@
-"""Normalised-latency table of a sweep whose ``pipeline`` axis is the ablation ladder.
+"""Ladder table of a sweep whose ``pipeline`` axis is the ablation ladder: step times in ms and normalised.
 
 Reads ``DIR/results.csv`` written by ``mozartc sweep`` (for example
 ``examples/sweeps/sensitivity.toml``), groups the rows by every parameter except ``pipeline``, and
-prints one markdown row per group: the parameters, the baseline step time, Mozart-A/B/C normalised
-to the baseline of the same group, whether baseline > A > B > C holds, and, for a paper model at
-sequence length 256, the L1 distance of (A, B, C) to the paper's Table 4 row (PAPER.md section 9).
+prints one markdown row per group: the parameters, the step time of every rung in ms, Mozart-A/B/C
+normalised to the baseline of the same group, whether baseline > A > B > C holds, and Mozart-C's
+busiest resource. Nothing is compared with or ranked against Table 4.
 
     mozartc sweep examples/sweeps/sensitivity.toml --out sweeps/sensitivity
     python benchmarks/sweep_ladder_table.py sweeps/sensitivity
@@ -20,7 +20,7 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
-from mozartc.experiments.paper import LADDER, TABLE4, TABLE4_SEQ_LEN
+from mozartc.experiments.paper import LADDER
 
 #: CSV columns that are results, not parameters of a point
 RESULT_COLUMNS = {"point_id", "pipeline", "status", "step_time_s", "C_T", "layout_C_T", "lower_bound_s",
@@ -36,28 +36,24 @@ def ladder_rows(rows: list[dict[str, str]]) -> tuple[list[str], list[list[str]]]
     groups: dict[tuple[str, ...], dict[str, dict[str, str]]] = {}
     for r in rows:
         groups.setdefault(tuple(r[c] for c in params), {})[r["pipeline"]] = r
-    header = [*shown, "baseline ms", "A", "B", "C", "ordered", "L1 to Table 4", "C bound"]
+    header = [*shown, "baseline ms", "A ms", "B ms", "C ms", "A", "B", "C", "ordered", "C bound"]
     out: list[list[str]] = []
     for key, rungs in groups.items():
         values = dict(zip(params, key, strict=True))
         cells = [values[c] for c in shown]
         if set(rungs) != set(LADDER):
-            out.append([*cells, f"pipelines {sorted(rungs)} are not the ladder", "", "", "", "", "", ""])
+            out.append([*cells, f"pipelines {sorted(rungs)} are not the ladder", *[""] * 8])
             continue
         failed = next((rungs[p] for p in LADDER if rungs[p]["status"] != "ok"), None)
         if failed is not None:
-            out.append([*cells, f"{failed['pipeline']} failed: {failed['error']}", "", "", "", "", "", ""])
+            out.append([*cells, f"{failed['pipeline']} failed: {failed['error']}", *[""] * 8])
             continue
         steps = [float(rungs[p]["step_time_s"]) for p in LADDER]
         norm = [s / steps[0] for s in steps]
         ordered = all(a > b for a, b in pairwise(steps))
-        paper = TABLE4.get(values["model"])
-        l1 = ""
-        if paper is not None and int(values["seq_len"]) == TABLE4_SEQ_LEN:
-            l1 = f"{sum(abs(n - paper[p].latency) for n, p in zip(norm[1:], LADDER[1:], strict=True)):.3f}"
         bound = rungs["mozart-c"]["lower_bound_from"].split(":")[0:2]
-        out.append([*cells, f"{steps[0] * 1e3:.1f}", *(f"{n:.3f}" for n in norm[1:]), "yes" if ordered else "**NO**",
-                    l1, ":".join(bound)])
+        out.append([*cells, *(f"{s * 1e3:.1f}" for s in steps), *(f"{n:.3f}" for n in norm[1:]),
+                    "yes" if ordered else "**NO**", ":".join(bound)])
     return header, out
 
 
