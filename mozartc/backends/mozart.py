@@ -253,15 +253,24 @@ class _Lowering:
             rows.sort(key=lambda r: r[3])
         return [(name, weights) for name, weights, _, _ in rows]
 
-    def _groups(self, experts: Op) -> list[tuple[int, str, list[tuple[str, int]]]]:
-        """(group, switch, [(chiplet, dispatch bytes)]) per group, chiplets with no bytes left out."""
-        per_chiplet = experts.attrs["dispatch_bytes"]
-        assert isinstance(per_chiplet, list)
+    def _relays(self, experts: Op, uplink_key: str) -> list[tuple[str, list[tuple[str, int]], int, int]]:
+        """Per group with traffic: (switch, [(chiplet, dispatch bytes)], uplink bytes, pieces).
+
+        ``uplink_key`` names the per-group uplink bytes; chiplets with no bytes are left out; a relay is
+        cut into ``relay_chunks`` pieces (no more pieces than bytes).
+        """
+        per_chiplet, uplink = experts.attrs["dispatch_bytes"], experts.attrs[uplink_key]
+        assert isinstance(per_chiplet, list) and isinstance(uplink, list)
+        chunks = _attr(experts, "relay_chunks") if "relay_chunks" in experts.attrs else 1
         per_group = self.target.chiplets_per_group
-        out = []
+        out: list[tuple[str, list[tuple[str, int]], int, int]] = []
         for group, switch in enumerate(self.target.switches):
-            members = [(self.experts[c], per_chiplet[c]) for c in range(group * per_group, (group + 1) * per_group)]
-            out.append((group, switch, [(name, n) for name, n in members if isinstance(n, int) and n > 0]))
+            members = [(self.experts[c], n) for c in range(group * per_group, (group + 1) * per_group)
+                       if isinstance(n := per_chiplet[c], int) and n > 0]
+            up = uplink[group]
+            assert isinstance(up, int)
+            if up and members:
+                out.append((switch, members, up, min(chunks, up)))
         return out
 
     def multicast_dispatch(self, step: Op, experts: Op) -> None:
@@ -272,15 +281,7 @@ class _Lowering:
         ``relay_chunks`` pieces; leaf piece ``k`` depends on uplink piece ``k`` (store and forward per
         piece), so data leaves the switch only after it entered.
         """
-        uplink = experts.attrs["uplink_bytes"]
-        assert isinstance(uplink, list)
-        chunks = _attr(experts, "relay_chunks") if "relay_chunks" in experts.attrs else 1
-        for group, switch, members in self._groups(experts):
-            up = uplink[group]
-            assert isinstance(up, int)
-            if not up or not members:
-                continue
-            pieces = min(chunks, up)
+        for switch, members, up, pieces in self._relays(experts, "uplink_bytes"):
             for k in range(pieces):
                 into = self.emit(step, switch, "send", "all_to_all", src=self.root, dst=switch,
                                  bytes=_piece(up, k, pieces))
@@ -297,15 +298,7 @@ class _Lowering:
         them (``reduce`` after those sends, reading all their bytes) and one vector per token and group
         (``group_bytes``) goes up after the reduction.
         """
-        reduced = experts.attrs["group_bytes"]
-        assert isinstance(reduced, list)
-        chunks = _attr(experts, "relay_chunks") if "relay_chunks" in experts.attrs else 1
-        for group, switch, members in self._groups(experts):
-            back = reduced[group]
-            assert isinstance(back, int)
-            if not back or not members:
-                continue
-            pieces = min(chunks, back)
+        for switch, members, back, pieces in self._relays(experts, "group_bytes"):
             for k in range(pieces):
                 legs, read = [], 0
                 for chiplet, nbytes in members:
