@@ -68,10 +68,6 @@ class FlowClasses:
         """Whether flows joined or left since the last :meth:`reshare`."""
         return bool(self._touched or self._emptied)
 
-    def next_time(self) -> float:
-        """When the next class event is due (infinity when none)."""
-        return self.events[0][0] if self.events else float("inf")
-
     def pop_done(self, now: float) -> list[int]:
         """The flows whose bytes are all moved by ``now`` (events due at ``now``), removed from their class."""
         out: list[int] = []
