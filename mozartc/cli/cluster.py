@@ -16,10 +16,13 @@ from mozartc.fileio import emit_text
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``cluster`` command."""
     p = sub.add_parser("cluster", help="cluster experts per layer from a routing trace",
-                       description="Cluster each layer's experts into equal clusters (one per expert "
-                                   "chiplet) from a routing trace; print C_T and the clusters.")
+                       description="Cluster each layer's experts into clusters (one per expert chiplet) "
+                                   "from a routing trace; print C_T and the clusters. When the number of "
+                                   "clusters N does not divide the experts E, E mod N clusters hold "
+                                   "ceil(E/N) experts and the rest floor(E/N).")
     p.add_argument("--trace", help="trace .npz file or a folder of them (required)")
-    p.add_argument("--clusters", type=int, default=16, help="number of equal clusters (16)")
+    p.add_argument("--clusters", type=int, default=16,
+                   help="number of clusters, 1..experts; need not divide the experts (16)")
     p.add_argument("--method", default="cpsat", help="clustering method (see --list); default cpsat")
     p.add_argument("--compare", action="store_true", help="run every method (or --methods) side by side")
     p.add_argument("--methods", help="comma-separated methods for --compare (default: all)")
@@ -43,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cluster(args: argparse.Namespace) -> int:
     from mozartc.clustering import DESCRIPTIONS, ClusterOptions, cluster_trace, compare, get_method
     from mozartc.traces.format import load_trace
-    from mozartc.traces.stats import check_divisible
+    from mozartc.traces.stats import CLI_CLUSTERS_KNOB, check_cluster_count
 
     if args.list:
         emit_text("".join(f"{n:12s} {d}\n" for n, d in DESCRIPTIONS.items()), args.output)
@@ -56,7 +59,7 @@ def _cluster(args: argparse.Namespace) -> int:
     for name in methods or ([] if args.compare else [args.method]):
         get_method(name)
     trace = load_trace(args.trace)
-    check_divisible(trace.num_experts, args.clusters)
+    check_cluster_count(trace.num_experts, args.clusters, CLI_CLUSTERS_KNOB)
     fit, held = trace, None
     if args.holdout:
         fit, held = trace.split_tokens(1.0 - args.holdout)
@@ -65,11 +68,13 @@ def _cluster(args: argparse.Namespace) -> int:
     jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
     with _progress(trace.num_layers * (len(methods) if methods else 6 if args.compare else 1)) as tick:
         if args.compare:
-            result: Any = compare(fit, args.clusters, methods, options, jobs=jobs, on_layer=tick)
+            result: Any = compare(fit, args.clusters, methods, options, jobs=jobs, on_layer=tick,
+                                  knob=CLI_CLUSTERS_KNOB)
             if held is not None:
                 _add_holdout_compare(result, fit, held, args.clusters, options, jobs)
         else:
-            clustering = cluster_trace(fit, args.clusters, args.method, options, jobs=jobs, on_layer=tick)
+            clustering = cluster_trace(fit, args.clusters, args.method, options, jobs=jobs, on_layer=tick,
+                                       knob=CLI_CLUSTERS_KNOB)
             result = clustering.record()
             if held is not None:
                 per_layer = clustering.evaluate(held)
@@ -86,9 +91,11 @@ def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, cluste
                          options: Any, jobs: int) -> None:
     """Add ``holdout_C_T`` to each compare row (re-fits each method; cheap next to the compare)."""
     from mozartc.clustering import cluster_trace
+    from mozartc.traces.stats import CLI_CLUSTERS_KNOB
 
     for row in rows:
-        per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs).evaluate(held)
+        per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs,
+                                  knob=CLI_CLUSTERS_KNOB).evaluate(held)
         row["holdout_C_T"] = sum(per_layer) / len(per_layer)
 
 
@@ -120,8 +127,13 @@ def _render(result: Any, args: argparse.Namespace, trace: Any) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from mozartc.traces.stats import cluster_sizes
+
+    sizes = cluster_sizes(trace.num_experts, args.clusters)
+    shape = f"{args.clusters} clusters" if sizes[0] == sizes[-1] else \
+        f"{args.clusters} clusters ({sizes.count(sizes[0])} of {sizes[0]}, {sizes.count(sizes[-1])} of {sizes[-1]})"
     head = f"{trace.model or args.trace}: {trace.num_layers} layers, {trace.num_experts} experts " \
-           f"top-{trace.top_k}, {args.clusters} clusters"
+           f"top-{trace.top_k}, {shape}"
     if args.compare:
         table = Table(title=head)
         columns = ["method", "C_T", "intra-cluster co-act share", "cluster load max/mean", "time (s)"]

@@ -18,8 +18,9 @@ from mozartc.clustering.base import ClusterOptions, LayerProblem, canonical, che
 from mozartc.clustering.registry import get_method, method_names
 from mozartc.traces.format import RoutingTrace
 from mozartc.traces.stats import (
+    PASS_CLUSTERS_KNOB,
     c_t,
-    check_divisible,
+    check_cluster_count,
     cluster_loads,
     coactivation,
     intra_share,
@@ -32,7 +33,12 @@ SHARED_EXPERT_POLICY = "attention-chiplet"
 
 @dataclass(frozen=True, eq=False)
 class TraceClustering:
-    """Per-layer equal-size clusterings of a trace and their quality on it."""
+    """Per-layer clusterings of a trace and their quality on it.
+
+    ``per_layer_loads[l][c]``: the share of layer ``l``'s token-expert pairs routed to cluster ``c``
+    (summed workload ``V``; ``c`` in the method's labels, see :meth:`cluster_loads` for the order of
+    :meth:`clusters`).
+    """
 
     method: str
     num_clusters: int
@@ -42,6 +48,7 @@ class TraceClustering:
     layer_ids: tuple[int, ...]
     num_shared_experts: int
     runtime_s: float
+    per_layer_loads: tuple[np.ndarray, ...] = ()
 
     @property
     def c_t(self) -> float:
@@ -56,12 +63,28 @@ class TraceClustering:
             out.append([sorted(np.flatnonzero(labels == c).tolist()) for c in range(self.num_clusters)])
         return out
 
+    def cluster_loads(self) -> list[list[float]]:
+        """Per layer, each cluster's share of the routed load, in the order of :meth:`clusters`."""
+        out = []
+        for a, loads in zip(self.assignments, self.per_layer_loads, strict=True):
+            _, first = np.unique(canonical(a), return_index=True)
+            out.append([float(loads[a[e]]) for e in first])
+        return out
+
     def record(self) -> dict[str, object]:
-        """The DESIGN.md record (deterministic: no wall-clock fields)."""
+        """The DESIGN.md record (deterministic: no wall-clock fields).
+
+        Besides ``method``, ``C_T``, ``per_layer_C_T`` and ``clusters``: ``cluster_loads`` (per layer,
+        each cluster's share of the routed load, same order as ``clusters``) and
+        ``per_layer_load_imbalance`` (max / mean of those shares).
+        """
         infos = [{k: v for k, v in info.items() if not k.endswith("_s")} for info in self.per_layer_info]
+        loads = self.cluster_loads()
         return {
             "method": self.method, "num_clusters": self.num_clusters, "C_T": self.c_t,
             "per_layer_C_T": list(self.per_layer_c_t), "clusters": self.clusters(),
+            "cluster_loads": loads,
+            "per_layer_load_imbalance": [load_imbalance(np.array(v)) for v in loads],
             "layer_ids": list(self.layer_ids), "per_layer_info": infos,
             "shared_experts": {"count": self.num_shared_experts, "placement": SHARED_EXPERT_POLICY},
         }
@@ -71,17 +94,21 @@ class TraceClustering:
         return [c_t(trace.layer(i), a, trace.num_experts) for i, a in enumerate(self.assignments)]
 
 
+_LayerResult = tuple[np.ndarray, float, dict[str, float | int | str], np.ndarray]
+
+
 def _cluster_layer(
     topk: np.ndarray, num_experts: int, num_clusters: int, method: str, options: ClusterOptions
-) -> tuple[np.ndarray, float, dict[str, float | int | str]]:
-    """One layer: the method's assignment, its C_T and info (with ``runtime_s``)."""
+) -> _LayerResult:
+    """One layer: the method's assignment, its C_T, info (with ``runtime_s``) and cluster loads."""
     began = time.perf_counter()
     problem = LayerProblem(topk, num_experts, num_clusters)
     result = get_method(method)(problem, options)
     assignment = check_assignment(result.assignment, problem)
     info = dict(result.info)
     info["runtime_s"] = time.perf_counter() - began
-    return assignment, problem.c_t(assignment), info
+    loads = cluster_loads(workload(topk, num_experts), assignment, num_clusters)
+    return assignment, problem.c_t(assignment), info, loads
 
 
 def cluster_trace(
@@ -92,13 +119,17 @@ def cluster_trace(
     *,
     jobs: int = 1,
     on_layer: Callable[[int], None] | None = None,
+    knob: str = PASS_CLUSTERS_KNOB,
 ) -> TraceClustering:
-    """Cluster each layer of ``trace`` into ``num_clusters`` equal clusters with ``method``.
+    """Cluster each layer of ``trace`` into ``num_clusters`` clusters with ``method``.
 
-    ``jobs > 1`` clusters layers in that many worker processes; layers are independent and every
-    method is deterministic, so the result does not depend on ``jobs``.
+    Cluster sizes follow :func:`mozartc.traces.stats.cluster_sizes` (equal when ``num_clusters``
+    divides the number of experts). ``num_clusters`` outside ``1..N_e`` is a :class:`PassError`
+    naming ``knob`` (default: the ``expert-cluster`` pass option). ``jobs > 1`` clusters layers in
+    that many worker processes; layers are independent and every method is deterministic, so the
+    result does not depend on ``jobs``.
     """
-    check_divisible(trace.num_experts, num_clusters)
+    check_cluster_count(trace.num_experts, num_clusters, knob)
     get_method(method)
     opts = options or ClusterOptions()
     began = time.perf_counter()
@@ -119,13 +150,13 @@ def cluster_trace(
         method=method, num_clusters=num_clusters, assignments=tuple(assignments),
         per_layer_c_t=tuple(values), per_layer_info=tuple(infos), layer_ids=trace.layer_ids,
         num_shared_experts=trace.num_shared_experts, runtime_s=time.perf_counter() - began,
+        per_layer_loads=tuple(r[3] for r in results),
     )
 
 
 def _collect(
-    results: Iterable[tuple[np.ndarray, float, dict[str, float | int | str]]],
-    on_layer: Callable[[int], None] | None,
-) -> list[tuple[np.ndarray, float, dict[str, float | int | str]]]:
+    results: Iterable[_LayerResult], on_layer: Callable[[int], None] | None
+) -> list[_LayerResult]:
     """Gather per-layer results in order, reporting each to ``on_layer`` (progress)."""
     out = []
     for index, result in enumerate(results):
@@ -154,11 +185,12 @@ def compare(
     *,
     jobs: int = 1,
     on_layer: Callable[[int], None] | None = None,
+    knob: str = PASS_CLUSTERS_KNOB,
 ) -> list[dict[str, object]]:
     """Every method (default: all registered) on ``trace``: C_T, intra share, load imbalance, time."""
     rows: list[dict[str, object]] = []
     for name in methods or method_names():
-        result = cluster_trace(trace, num_clusters, name, options, jobs=jobs, on_layer=on_layer)
+        result = cluster_trace(trace, num_clusters, name, options, jobs=jobs, on_layer=on_layer, knob=knob)
         row: dict[str, object] = {"method": name, "C_T": result.c_t,
                                   "per_layer_C_T": list(result.per_layer_c_t)}
         row.update(quality(trace, result))

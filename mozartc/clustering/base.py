@@ -1,10 +1,14 @@
-"""The clustering method interface: one layer's problem in, an equal-size expert -> cluster map out.
+"""The clustering method interface: one layer's problem in, an expert -> cluster map out.
 
 A method is a callable ``(problem: LayerProblem, options: ClusterOptions) -> LayerClustering``.
-``problem`` holds the layer's routing (``topk [T, k]``), ``N_e``, ``N_c`` and the co-activation
-``C`` (computed once, on demand); the result's ``assignment[e]`` is expert ``e``'s cluster, every
-cluster holding exactly ``N_e / N_c`` experts, and ``info`` reports what the method knows
-(objective, bound, gap, status, run time).
+``problem`` holds the layer's routing (``topk [T, k]``), ``N_e``, ``N_c``, the cluster sizes and the
+co-activation ``C`` (computed once, on demand); the result's ``assignment[e]`` is expert ``e``'s
+cluster, and ``info`` reports what the method knows (objective, bound, gap, status, run time).
+
+Cluster sizes (:func:`mozartc.traces.stats.cluster_sizes`): ``N_e / N_c`` each when ``N_c`` divides
+``N_e``; otherwise ``r = N_e mod N_c`` clusters of ``ceil(N_e / N_c)`` and the rest of
+``floor(N_e / N_c)``. An assignment is valid when its multiset of cluster sizes is exactly that:
+the method decides which clusters are the larger ones.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from mozartc.errors import PassError
-from mozartc.traces.stats import c_t, check_divisible, coactivation
+from mozartc.traces.stats import c_t, cluster_sizes, coactivation, workload_counts
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,32 @@ class LayerProblem:
     num_clusters: int
 
     def __post_init__(self) -> None:
-        check_divisible(self.num_experts, self.num_clusters)
+        cluster_sizes(self.num_experts, self.num_clusters)  # PassError unless 1 <= N_c <= N_e
 
     @property
-    def cluster_size(self) -> int:
-        """Experts per cluster, ``N_e / N_c``."""
+    def sizes(self) -> tuple[int, ...]:
+        """Cluster sizes, larger first (:func:`mozartc.traces.stats.cluster_sizes`)."""
+        return cluster_sizes(self.num_experts, self.num_clusters)
+
+    @property
+    def max_size(self) -> int:
+        """The largest cluster size, ``ceil(N_e / N_c)``."""
+        return -(-self.num_experts // self.num_clusters)
+
+    @property
+    def min_size(self) -> int:
+        """The smallest cluster size, ``floor(N_e / N_c)``."""
         return self.num_experts // self.num_clusters
+
+    @property
+    def equal(self) -> bool:
+        """True when ``N_c`` divides ``N_e`` (every cluster the same size)."""
+        return self.num_experts % self.num_clusters == 0
+
+    @cached_property
+    def load(self) -> np.ndarray:
+        """Tokens routed to each expert (``int64 [N_e]``: the unnormalised workload ``V``)."""
+        return workload_counts(self.topk, self.num_experts)
 
     @cached_property
     def coact(self) -> np.ndarray:
@@ -87,14 +111,20 @@ class LayerClustering:
     info: dict[str, float | int | str] = field(default_factory=dict)
 
 
+def size_multiset(assignment: np.ndarray, num_clusters: int) -> tuple[int, ...]:
+    """The cluster sizes of ``assignment``, larger first (comparable with ``problem.sizes``)."""
+    counts = np.bincount(np.asarray(assignment, dtype=np.int64), minlength=num_clusters)
+    return tuple(sorted((int(x) for x in counts), reverse=True))
+
+
 def check_assignment(assignment: np.ndarray, problem: LayerProblem) -> np.ndarray:
-    """Validate an equal-size assignment; return it as a read-only ``int64`` array."""
+    """Validate an assignment (every expert in one of ``N_c`` clusters, sizes = ``problem.sizes``
+    as a multiset); return it as a read-only ``int64`` array."""
     a = np.asarray(assignment, dtype=np.int64)
-    sizes = np.bincount(a, minlength=problem.num_clusters) if a.size and a.min() >= 0 else None
-    if a.shape != (problem.num_experts,) or sizes is None or len(sizes) != problem.num_clusters or (
-        sizes != problem.cluster_size
-    ).any():
-        raise AssertionError(f"clustering method returned an unequal or malformed assignment {a}")
+    valid = a.shape == (problem.num_experts,) and a.size > 0 and a.min() >= 0 and a.max() < problem.num_clusters
+    if not valid or size_multiset(a, problem.num_clusters) != problem.sizes:
+        raise AssertionError(f"clustering method returned an assignment whose cluster sizes are not "
+                             f"{problem.sizes} (or a malformed one): {a}")
     a = a.copy()
     a.setflags(write=False)
     return a

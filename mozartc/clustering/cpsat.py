@@ -1,4 +1,4 @@
-"""``cpsat``: equal-size clustering as a CP-SAT model, warm-started from Algorithm 1, then refined.
+"""``cpsat``: expert clustering as a CP-SAT model, warm-started from Algorithm 1, then refined.
 
 Model for one layer (``m = N_e / N_c``; ``E`` = the ``max_pairs`` (default ``4 N_e``) strongest expert pairs by
 ``C_ij``, ``i < j``):
@@ -10,6 +10,12 @@ Model for one layer (``m = N_e / N_c``; ``E`` = the ``max_pairs`` (default ``4 N
     g[e] = sum_c c x[e, c];   y[i, j] => g[i] = g[j]    (cluster index; one reified equality)
     sum_{j : (i, j) in E} y[i, j] <= m - 1                 (a valid cut: m - 1 partners at most)
     maximise  sum_E C_ij y[i, j]                           (intra-cluster co-activation)
+
+Unequal sizes (``N_c`` not dividing ``N_e``; ``m = floor(N_e / N_c)``, ``r = N_e mod N_c``): one
+more Boolean ``big[c]`` per cluster, ``sum_e x[e, c] = m + big[c]`` and ``sum_c big[c] = r``, so the
+solver chooses which ``r`` clusters hold ``m + 1`` experts; the partner cut becomes ``m`` (the
+largest cluster's ``m + 1`` minus one). The hint sets ``big`` from the greedy layout. With equal
+sizes the model is exactly the one above (no ``big`` variables). The objective has no load term.
 
 Layers with more than ``cpsat_max_experts`` experts (default 32) skip the solve and return the
 refined greedy layout (``status = "skipped"``): there, at time limits 0.1-0.5, CP-SAT never
@@ -49,15 +55,20 @@ def solve_pairs(
     """Build and solve the CP-SAT model above; returns an assignment and the solver report."""
     from ortools.sat.python import cp_model
 
-    n, nc, m = problem.num_experts, problem.num_clusters, problem.cluster_size
+    n, nc, m = problem.num_experts, problem.num_clusters, problem.min_size
+    extra = n - m * nc  # clusters of m + 1 experts (0 with equal sizes)
     pairs = strongest_pairs(problem.coact, options.max_pairs or 4 * n)
     hint = canonical(hint)
     model = cp_model.CpModel()
     x = {(e, c): model.new_bool_var(f"x{e}_{c}") for e in range(n) for c in range(min(e, nc - 1) + 1)}
     for e in range(n):
         model.add_exactly_one(x[e, c] for c in range(min(e, nc - 1) + 1))
+    big: list[cp_model.IntVar] = []
+    if extra:
+        big = [model.new_bool_var(f"big{c}") for c in range(nc)]
+        model.add(sum(big) == extra)
     for c in range(nc):
-        model.add(sum(x[e, c] for e in range(c, n)) == m)
+        model.add(sum(x[e, c] for e in range(c, n)) == (m + big[c] if extra else m))
     index = [model.new_int_var(0, min(e, nc - 1), f"g{e}") for e in range(n)]
     for e in range(n):
         model.add(index[e] == sum(c * x[e, c] for c in range(1, min(e, nc - 1) + 1)))
@@ -69,9 +80,10 @@ def solve_pairs(
         partners.setdefault(i, []).append(v)
         partners.setdefault(j, []).append(v)
         model.add(index[i] == index[j]).only_enforce_if(v)
+    most = problem.max_size - 1  # partners of an expert in the largest cluster
     for group in partners.values():
-        if len(group) > m - 1:
-            model.add(sum(group) <= m - 1)
+        if len(group) > most:
+            model.add(sum(group) <= most)
     model.maximize(sum(w * v for (_, _, w), v in zip(pairs, y, strict=True)))
     for (e, c), var in x.items():
         model.add_hint(var, int(hint[e] == c))
@@ -79,6 +91,9 @@ def solve_pairs(
         model.add_hint(v, int(hint[i] == hint[j]))
     for e in range(n):
         model.add_hint(index[e], int(hint[e]))
+    hint_sizes = np.bincount(hint, minlength=nc)
+    for c, var in enumerate(big):
+        model.add_hint(var, int(hint_sizes[c] > m))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = options.time_limit
     solver.parameters.max_time_in_seconds = 20.0 * options.time_limit + 5.0  # safety net only
@@ -100,7 +115,7 @@ def solve_pairs(
 def cpsat(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:
     """CP-SAT on intra-cluster co-activation from the greedy hint, then C_T local search."""
     start = greedy(problem, options).assignment
-    if problem.cluster_size == 1 or problem.num_clusters == 1:
+    if problem.max_size == 1 or problem.num_clusters == 1:
         return LayerClustering(start, {"status": "trivial"})
     if 0 < options.cpsat_max_experts < problem.num_experts:
         # measured: on 64- and 128-expert layers CP-SAT returns its hint's pair objective at

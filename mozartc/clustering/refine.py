@@ -1,4 +1,5 @@
-"""Local search on C_T: swap two experts of different clusters while the trace's C_T drops.
+"""Local search on C_T: swap two experts of different clusters (or, with unequal cluster sizes,
+move one expert from a larger to a smaller cluster) while the trace's C_T drops.
 
 For a layer with per-token cluster counts ``n_tc = |{e in topk[t] : a[e] = c}|`` the total copy
 count is ``D = sum_t |{c : n_tc > 0}|`` (``C_T = D / T``). Swapping ``a`` (cluster ``A``) with
@@ -11,6 +12,13 @@ alone in its cluster; ``P[e, f]`` = tokens with ``e`` and ``f`` where ``e`` is a
 cluster. ``G, S, P`` are sums over tokens, so after a swap only the tokens holding ``a`` or ``b``
 are re-counted. Each step takes the most negative ``delta`` (ties: lowest ``(a, b)``); the search
 stops when no swap improves or after ``max_swaps``. Deterministic.
+
+Unequal sizes (``N_c`` not dividing ``N_e``: clusters of ``m + 1`` and ``m`` experts). Swaps keep
+every cluster's size. A *move* of ``e`` from a cluster ``A`` of ``m + 1`` to a cluster ``B`` of
+``m`` leaves ``A`` with ``m`` and ``B`` with ``m + 1``, so the size multiset is kept too; it changes
+``D`` by ``G[e, B] - S[e]``. Each step takes the best swap or move (a move only when strictly
+better than the best swap; ties among moves: lowest ``(e, B)``). With equal sizes there are no
+moves and the search is the swap search above. Neither kind of step looks at load.
 """
 
 from __future__ import annotations
@@ -85,24 +93,50 @@ class _SwapState:
         a, b = divmod(flat, self.ne)
         return a, b, float(delta[a, b])
 
+    def best_move(self, large: int) -> tuple[int, int, float]:
+        """The move of one expert from a cluster of ``large`` experts to a cluster of ``large - 1``
+        with the most negative ``delta = G[e, B] - S[e]`` (``(e, B, delta)``; ties: lowest ``(e, B)``).
+
+        Such a move only exchanges which cluster is the larger one, so the size multiset is kept.
+        """
+        sizes = np.bincount(self.a, minlength=self.nc)
+        delta = self.g - self.s[:, None]
+        delta[sizes[self.a] != large, :] = np.inf
+        delta[:, sizes != large - 1] = np.inf
+        flat = int(np.argmin(delta))
+        e, target = divmod(flat, self.nc)
+        return e, target, float(delta[e, target])
+
     def swap(self, a: int, b: int) -> None:
         """Exchange the clusters of experts ``a`` and ``b`` and update the tokens they touch."""
-        self.mask[self.tokens_of[a]] = True
-        self.mask[self.tokens_of[b]] = True
+        self._relabel({a: int(self.a[b]), b: int(self.a[a])})
+
+    def move(self, e: int, target: int) -> None:
+        """Put expert ``e`` in cluster ``target`` and update the tokens it touches."""
+        self._relabel({e: target})
+
+    def _relabel(self, changes: dict[int, int]) -> None:
+        """Give each expert of ``changes`` its new cluster; re-count the tokens holding them.
+
+        Only the columns of the clusters the experts leave or join change.
+        """
+        for e in changes:
+            self.mask[self.tokens_of[e]] = True
         touched = np.flatnonzero(self.mask)
         self.mask[touched] = False
         ids = self.topk[touched]
         k = ids.shape[1]
         old = self.count[touched]
         old_alone = self._alone(ids, old)
-        ca, cb = int(self.a[a]), int(self.a[b])
-        self.a[a], self.a[b] = cb, ca
+        columns = sorted({int(self.a[e]) for e in changes} | set(changes.values()))
+        for e, c in changes.items():
+            self.a[e] = c
         new = old.copy()
         labels = self.a[ids]
-        new[:, ca] = (labels == ca).sum(axis=1)
-        new[:, cb] = (labels == cb).sum(axis=1)
+        for c in columns:
+            new[:, c] = (labels == c).sum(axis=1)
         self.count[touched] = new
-        for c in (ca, cb):
+        for c in columns:
             change = (new[:, c] == 0).astype(np.int64) - (old[:, c] == 0)
             rows = np.flatnonzero(change)
             if rows.size:
@@ -129,17 +163,25 @@ def strided_tokens(topk: np.ndarray, limit: int) -> np.ndarray:
 def local_search(
     problem: LayerProblem, start: np.ndarray, options: ClusterOptions
 ) -> tuple[np.ndarray, int]:
-    """Improve ``start`` by best-improvement swaps; returns the assignment and the swap count."""
+    """Improve ``start`` by best-improvement swaps (and, with unequal sizes, moves from a larger to
+    a smaller cluster); returns the assignment and the number of accepted steps."""
     sample = strided_tokens(problem.topk, options.refine_tokens)
     state = _SwapState(sample, start, problem.num_clusters, problem.num_experts)
-    swaps = 0
-    while swaps < options.max_swaps and problem.cluster_size < problem.num_experts:
+    steps = 0
+    while steps < options.max_swaps and problem.num_clusters > 1:
         a, b, delta = state.best_swap()
+        if not problem.equal:
+            e, target, moved = state.best_move(problem.max_size)
+            if moved < delta:  # ties: the swap
+                a, b, delta = e, -1 - target, moved
         if not delta < -0.5:  # integer-valued: an improvement is at least one copy
             break
-        state.swap(a, b)
-        swaps += 1
-    return state.a, swaps
+        if b < 0:
+            state.move(a, -1 - b)
+        else:
+            state.swap(a, b)
+        steps += 1
+    return state.a, steps
 
 
 def refine(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:

@@ -24,10 +24,10 @@ METHODS: dict[str, str] = {
 }
 
 DESCRIPTIONS: dict[str, str] = {
-    "contiguous": "standard expert parallelism: expert e on cluster e // (N_e/N_c)",
-    "random": "seeded uniformly random equal-size layout",
+    "contiguous": "standard expert parallelism: consecutive experts, e // (N_e/N_c) when N_c divides N_e",
+    "random": "seeded uniformly random layout with the cluster sizes",
     "greedy": "the paper's Algorithm 1 (farthest-point seeds, average-co-activation fill)",
-    "refine": "Algorithm 1 then best-improvement swaps on the trace's C_T",
+    "refine": "Algorithm 1 then best-improvement swaps (and larger-to-smaller moves) on the trace's C_T",
     "kl": "recursive Kernighan-Lin bisection of the co-activation graph (networkx)",
     "cpsat": "OR-Tools CP-SAT max intra-cluster co-activation, greedy hint, then C_T swaps",
 }

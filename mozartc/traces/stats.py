@@ -6,7 +6,10 @@ For a layer with ``topk`` of shape ``[T, k]`` over ``N_e`` experts:
 - co-activation ``C_ij = |{t : i, j in topk[t]}|`` (``C_ii`` = tokens of expert ``i``);
 - load imbalance ``max(V) / mean(V)``; normalised entropy ``H(V) / log N_e`` (1 = uniform);
 - ``C_T(a) = (1/T) sum_t |{a[e] : e in topk[t]}|`` for a clustering ``a`` (expert -> cluster):
-  the mean number of distinct clusters (chiplets) a token is copied to.
+  the mean number of distinct clusters (chiplets) a token is copied to;
+- cluster sizes for ``N_c`` clusters (:func:`cluster_sizes`): ``N_e / N_c`` each when ``N_c``
+  divides ``N_e``, else ``N_e mod N_c`` clusters of ``ceil(N_e / N_c)`` and the rest of
+  ``floor(N_e / N_c)``; ``1 <= N_c <= N_e`` (:func:`check_cluster_count`).
 
 Co-activation is built from the ``k^2`` index pairs of every token in chunks (memory ``O(chunk k^2)``,
 time ``O(T k^2)``), never from a dense ``T x N_e`` one-hot, so 256+ experts and 100k tokens are fast.
@@ -89,30 +92,67 @@ def c_t(topk: np.ndarray, clustering: np.ndarray | Sequence[Sequence[int]], num_
     return float(distinct_clusters(topk, assignment).mean())
 
 
-def contiguous_assignment(num_experts: int, num_clusters: int) -> np.ndarray:
-    """Standard expert parallelism: expert ``e`` on cluster ``e // (N_e / N_c)``."""
-    check_divisible(num_experts, num_clusters)
-    return np.arange(num_experts, dtype=np.int64) // (num_experts // num_clusters)
+PASS_CLUSTERS_KNOB = "expert-cluster{clusters=N}"
+"""How the ``expert-cluster`` pass is told the number of clusters (the default ``knob``)."""
+
+CLI_CLUSTERS_KNOB = "--clusters N"
+"""How ``mozartc cluster`` is told the number of clusters."""
 
 
-def check_divisible(num_experts: int, num_clusters: int) -> None:
-    """Raise :class:`PassError` unless ``N_c`` is positive and divides ``N_e``."""
-    if num_clusters <= 0 or num_experts % num_clusters:
+def check_cluster_count(num_experts: int, num_clusters: int, knob: str = PASS_CLUSTERS_KNOB) -> None:
+    """Raise :class:`PassError` unless ``1 <= N_c <= N_e``; ``N_c`` need not divide ``N_e``.
+
+    ``knob`` names the setting the user can change (``expert-cluster{clusters=N}`` from the pass,
+    ``--clusters N`` from ``mozartc cluster``); the message names no other.
+    """
+    if num_clusters <= 0:
         raise PassError(
-            f"{num_experts} experts cannot form {num_clusters} equal clusters "
-            f"(the number of clusters must divide the number of experts)",
-            where="--clusters",
+            f"the number of clusters must be positive, got {num_clusters}; "
+            f"set {knob} with 1 <= N <= {num_experts} (the number of experts)"
+        )
+    if num_clusters > num_experts:
+        raise PassError(
+            f"{num_clusters} clusters but only {num_experts} experts: there are more clusters than experts, "
+            f"and a clustering puts whole experts, at least one, in every cluster (it does not split an "
+            f"expert across clusters); set {knob} with 1 <= N <= {num_experts}"
         )
 
 
-def uniform_c_t(num_experts: int, top_k: int, num_clusters: int) -> float:
-    """Closed form of ``C_T`` under uniform random top-k routing and equal clusters (PAPER.md s3).
+def cluster_sizes(num_experts: int, num_clusters: int, knob: str = PASS_CLUSTERS_KNOB) -> tuple[int, ...]:
+    """The cluster sizes for ``N_e`` experts in ``N_c`` clusters, larger first.
 
-    ``N_c (1 - C(N_e - N_e/N_c, k) / C(N_e, k))``: each cluster is hit unless all k picks miss it.
+    ``r = N_e mod N_c`` clusters of ``ceil(N_e / N_c)`` and ``N_c - r`` of ``floor(N_e / N_c)``
+    (all equal when ``N_c`` divides ``N_e``). :class:`PassError` (naming ``knob``) unless
+    ``1 <= N_c <= N_e``.
     """
-    check_divisible(num_experts, num_clusters)
-    size = num_experts // num_clusters
-    return num_clusters * (1.0 - comb(num_experts - size, top_k) / comb(num_experts, top_k))
+    check_cluster_count(num_experts, num_clusters, knob)
+    small, extra = divmod(num_experts, num_clusters)
+    return (small + 1,) * extra + (small,) * (num_clusters - extra)
+
+
+def contiguous_assignment(num_experts: int, num_clusters: int) -> np.ndarray:
+    """Standard expert parallelism: consecutive experts in clusters of :func:`cluster_sizes`.
+
+    Cluster ``c`` holds the next ``cluster_sizes(N_e, N_c)[c]`` experts (larger clusters first), so
+    with ``N_c`` dividing ``N_e`` expert ``e`` is on cluster ``e // (N_e / N_c)``.
+    """
+    sizes = cluster_sizes(num_experts, num_clusters)
+    return np.repeat(np.arange(num_clusters, dtype=np.int64), sizes)
+
+
+def uniform_c_t(num_experts: int, top_k: int, num_clusters: int) -> float:
+    """Closed form of ``C_T`` under uniform random top-k routing (PAPER.md s3), any cluster sizes.
+
+    ``sum_c (1 - C(N_e - s_c, k) / C(N_e, k))`` over the sizes ``s_c`` of :func:`cluster_sizes`:
+    cluster ``c`` is hit unless all k picks miss it. With equal clusters this is
+    ``N_c (1 - C(N_e - N_e/N_c, k) / C(N_e, k))``.
+    """
+    sizes = cluster_sizes(num_experts, num_clusters)
+    total = comb(num_experts, top_k)
+    value = 0.0
+    for size in sorted(set(sizes), reverse=True):  # one term per distinct size: equal sizes give N_c * term
+        value += sizes.count(size) * (1.0 - comb(num_experts - size, top_k) / total)
+    return value
 
 
 def intra_share(coact: np.ndarray, assignment: np.ndarray) -> float:
@@ -125,7 +165,8 @@ def intra_share(coact: np.ndarray, assignment: np.ndarray) -> float:
 
 
 def cluster_loads(v: np.ndarray, assignment: np.ndarray, num_clusters: int) -> np.ndarray:
-    """Summed workload of each cluster (``float64 [N_c]``)."""
+    """Summed workload of each cluster (``float64 [N_c]``, any cluster sizes: a cluster's load is
+    what its chiplet processes, however many experts it holds)."""
     return np.bincount(assignment, weights=np.asarray(v, dtype=np.float64), minlength=num_clusters)
 
 

@@ -71,7 +71,7 @@ def _bad(tmp: Path, name: str, **arrays: Any) -> Path:
     ("empty", "empty trace"),
     ("notnpz", "not a .npz file"),
     ("aggregate", "no 'topk' array"),
-    ("divisible", "32 experts cannot form 5 equal clusters"),
+    ("clusters", "40 clusters but only 32 experts: there are more clusters than experts"),
     ("method", "unknown clustering method"),
 ])
 def test_malformed_inputs_exit_2(cli: Callable[..., Any], tmp_path: Path, kind: str, fragment: str) -> None:
@@ -92,15 +92,16 @@ def test_malformed_inputs_exit_2(cli: Callable[..., Any], tmp_path: Path, kind: 
         path = _bad(tmp_path, "t.npz", counts=np.ones((3, 32)), kind=np.array("aggregate"))
     else:
         path = _bad(tmp_path, "t.npz", topk=good, num_experts=32, top_k=4)
-        clusters, method = ("5", "greedy") if kind == "divisible" else ("8", "nope")
+        clusters, method = ("40", "greedy") if kind == "clusters" else ("8", "nope")
     out = tmp_path / "out.json"
     for argv in (("cluster", "--trace", path, "--clusters", clusters, "--method", method, "-o", out),
                  ("traces", "stats", path)):
-        if kind in ("divisible", "method") and argv[0] == "traces":
+        if kind in ("clusters", "method") and argv[0] == "traces":
             continue
         r = cli(*argv)
         assert r.code == 2, (kind, r.err)
         assert fragment in r.err and "Traceback" not in r.err
         assert len(r.err.strip().splitlines()) == 1
-        assert "t.npz" in r.err or kind in ("divisible", "method")
+        assert "t.npz" in r.err or kind in ("clusters", "method")
+        assert kind != "clusters" or "--clusters N with 1 <= N <= 32" in r.err
     assert not out.exists()

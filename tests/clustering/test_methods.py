@@ -44,8 +44,10 @@ def test_cpsat_reports_solver_figures(layer: LayerProblem) -> None:
 def test_unknown_method_and_bad_clusters() -> None:
     with pytest.raises(PassError, match="unknown clustering method 'nope'"):
         get_method("nope")
-    with pytest.raises(PassError, match="cannot form 5 equal clusters"):
-        LayerProblem(np.zeros((1, 2), dtype=int), 32, 5)
+    with pytest.raises(PassError, match="33 clusters but only 32 experts: there are more clusters than experts"):
+        LayerProblem(np.zeros((1, 2), dtype=int), 32, 33)
+    with pytest.raises(PassError, match="must be positive, got 0"):
+        LayerProblem(np.zeros((1, 2), dtype=int), 32, 0)
 
 
 def test_canonical_relabels_by_lowest_expert() -> None:
