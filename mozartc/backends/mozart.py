@@ -43,6 +43,7 @@ from mozartc.ir.types import DTYPE_BYTES
 from mozartc.isa.instr import Instr, Stream
 from mozartc.isa.mzs import print_stream
 from mozartc.mapping.blocks import ATTENTION_SIDE
+from mozartc.mapping.experts import ExpertsMapping
 from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 #: expert token counts are rounded up to this multiple (GEMM rows pad to the array; keeps the
@@ -217,6 +218,8 @@ class _Lowering:
                 for chiplet, nbytes in self.a2a(layer, step.name):
                     src, dst = (self.root, chiplet) if step.name == "dispatch" else (chiplet, self.root)
                     self.emit(step, chiplet, "send", kind, src=src, dst=dst, bytes=nbytes)
+            if experts is not None and step.name == "combine":
+                self.partial_sums(step, experts)
         else:
             self.compute(step, layer, block)
 
@@ -237,21 +240,28 @@ class _Lowering:
         return _proportional(total, list(zip(self.experts, kept, strict=True)))
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
-        """Expert chiplets with their cluster's parameter count, in the schedule's load order."""
-        clusters, chiplets, load = op.attrs["clusters"], op.attrs["chiplets"], op.attrs["expert_load"]
-        per = op.attrs["expert_params"]
-        assert isinstance(clusters, list) and isinstance(chiplets, list) and isinstance(load, list)
-        assert isinstance(per, int)
-        rows = []
-        for cluster, chiplet in zip(clusters, chiplets, strict=True):
-            assert isinstance(cluster, list) and isinstance(chiplet, int)
-            work = sum(_at(load, e) for e in cluster if isinstance(e, int))
-            rows.append((self.experts[chiplet], len(cluster) * per, work, chiplet))
+        """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
+        m = ExpertsMapping.from_op(op, placed=True)
+        rows = [(self.experts[chiplet], m.cluster_params(c), m.cluster_work(c), chiplet)
+                for c, chiplet in enumerate(m.placed())]
         if self.order == "load-desc":
             rows.sort(key=lambda r: (-r[2], r[3]))
         else:
             rows.sort(key=lambda r: r[3])
         return [(name, weights) for name, weights, _, _ in rows]
+
+    def partial_sums(self, step: Op, experts: Op) -> None:
+        """Add up split experts' partial outputs on the attention chiplet after the combine.
+
+        ``sum_e pairs_e x (shards_e - 1) x D`` additions per micro-batch (pairs scaled from the trace);
+        nothing when no expert is split. The backward combine adds the shards' input gradients the same way.
+        """
+        m = ExpertsMapping.from_op(experts, placed=True)
+        adds = round(m.partial_sums() * self.tokens / m.trace_tokens) * m.dim
+        if adds:
+            sends = self.by_unit.get(step.result_name or "", {})
+            after = sorted(i for idx in sends.values() for i in idx)
+            self.emit(step, self.root, "compute", "compute", after=after, unit=self.root, flops=adds)
 
     def _relays(self, experts: Op, uplink_key: str) -> list[tuple[str, list[tuple[str, int]], int, int]]:
         """Per group with traffic: (switch, [(chiplet, dispatch bytes)], uplink bytes, pieces).
@@ -388,28 +398,19 @@ class _Lowering:
         return gemms
 
     def expert_gemms(self, op: Op) -> list[tuple[str, list[tuple[int, int, int, int]]]]:
-        """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first."""
-        clusters, chiplets, load = op.attrs["clusters"], op.attrs["chiplets"], op.attrs["expert_load"]
-        trace_tokens = _attr(op, "trace_tokens")
-        dim, ffn = _attr(op, "dim"), _attr(op, "ffn_dim")
-        assert isinstance(clusters, list) and isinstance(chiplets, list) and isinstance(load, list)
+        """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first (a shard
+        multiplies by its slice of the FFN: ``F / shards`` columns of gate and up, rows of down)."""
+        m = ExpertsMapping.from_op(op, placed=True)
         out: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-        for cluster, chiplet in zip(clusters, chiplets, strict=True):
-            assert isinstance(cluster, list) and isinstance(chiplet, int)
-            members = sorted((e for e in cluster if isinstance(e, int)), key=lambda e: (-_at(load, e), e))
-            for e in members:
-                tokens = _at(load, e) * self.tokens / trace_tokens
+        for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):
+            for e in sorted(cluster, key=lambda e: (-m.expert_load[e], e)):
+                tokens = m.expert_load[e] * self.tokens / m.trace_tokens
                 rows = -(-int(tokens) // TOKEN_QUANTUM) * TOKEN_QUANTUM if tokens > 0 else 0
+                ffn = m.shard_ffn(e)
                 if rows:
-                    out[self.experts[chiplet]] += [(rows, dim, ffn, 2), (rows, ffn, dim, 1)]
+                    out[self.experts[chiplet]] += [(rows, m.dim, ffn, 2), (rows, ffn, m.dim, 1)]
         order = [name for name, _ in self.cluster_weights(op)]
         return [(name, out[name]) for name in order]
-
-
-def _at(values: Sequence[object], index: int) -> int:
-    value = values[index]
-    assert isinstance(value, int)
-    return value
 
 
 def _attr(op: Op, key: str) -> int:

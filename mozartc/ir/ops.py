@@ -122,11 +122,19 @@ def _check_experts(op: Op, types: list[Type]) -> list[str]:
     per, total = op.attrs.get("expert_params"), op.attrs.get("params")
     if isinstance(per, int) and isinstance(total, int) and isinstance(experts, int) and per * experts != total:
         out.append(f"params ({total}) must equal experts x expert_params ({experts} x {per})")
-    clusters = op.attrs.get("clusters")
-    if isinstance(clusters, list) and isinstance(experts, int):
+    clusters, shards = op.attrs.get("clusters"), op.attrs.get("expert_shards")
+    if isinstance(shards, list) and isinstance(experts, int) and (
+            len(shards) != experts or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in shards)):
+        out.append(f"expert_shards must give a positive shard count for each of the {experts} experts")
+    elif isinstance(clusters, list) and isinstance(experts, int):
+        times = [s if isinstance(s, int) else 1 for s in shards] if isinstance(shards, list) else [1] * experts
         flat = sorted(e for c in clusters if isinstance(c, list) for e in c if isinstance(e, int))
-        if flat != list(range(experts)):
-            out.append(f"clusters must hold every expert 0..{experts - 1} exactly once")
+        wanted = sorted(e for e in range(experts) for _ in range(times[e]))
+        if flat != wanted:
+            out.append(f"clusters must hold every expert 0..{experts - 1} exactly once"
+                       + (" per shard (expert_shards)" if isinstance(shards, list) else ""))
+        if isinstance(shards, list) and any(len(c) != 1 for c in clusters if isinstance(c, list)):
+            out.append("with split experts (expert_shards) every cluster holds exactly one shard")
     return out
 
 
@@ -213,10 +221,11 @@ OP_SPECS: dict[str, OpSpec] = {
                {"norm_topk_prob": "bool"}, check=_check_router),
         OpSpec("experts", "Routed SwiGLU experts applied to each token's top_k choices.", ("x", "routing"),
                "tensor", {"experts": "pos_int", "top_k": "pos_int", "expert_params": "nonneg_int", **_FFN},
-               {"clusters": "int_matrix", "C_T": "float", "expert_load": "int_list", "cluster_tokens": "int_list",
-                "trace_tokens": "pos_int", "chiplets": "int_list", "group_load": "int_list",
-                "a2a_dedup": "bool", "switch_multicast": "bool", "switch_reduce": "bool",
-                "dispatch_bytes": "int_list", "uplink_bytes": "int_list", "group_bytes": "int_list"},
+               {"clusters": "int_matrix", "expert_shards": "int_list", "C_T": "float", "expert_load": "int_list",
+                "cluster_tokens": "int_list", "trace_tokens": "pos_int", "chiplets": "int_list",
+                "group_load": "int_list", "a2a_dedup": "bool", "switch_multicast": "bool", "switch_reduce": "bool",
+                "relay_chunks": "pos_int", "dispatch_bytes": "int_list", "uplink_bytes": "int_list",
+                "group_bytes": "int_list"},
                {"act": ACTIVATIONS}, check=_check_experts),
         OpSpec("shared_experts", "Always-active shared experts (fused into one FFN).", ("x",), "tensor",
                {"experts": "pos_int", **_FFN}, choices={"act": ACTIVATIONS}, check=_same_as_input),

@@ -29,6 +29,7 @@ from mozartc.errors import PassError
 from mozartc.hw.target import MB_BYTES
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
+from mozartc.mapping.experts import ExpertsMapping
 from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 ATTENTION_SIDE = ("rmsnorm", "attention", "router", "shared_experts", "add")
@@ -159,12 +160,12 @@ def weight_buffers(module: Module, blocks: list[BlockCosts], target: Any) -> dic
 
 
 def _largest_cluster_bytes(module: Module) -> dict[int, int]:
+    """Per MoE layer, the parameter bytes of its largest cluster (a chiplet's share of the block)."""
     out: dict[int, int] = {}
     element = DTYPE_BYTES[str(module.attrs["dtype"])]
     for region in module.layers():
         for op in region.ops():
-            clusters = op.attrs.get("clusters")
-            if op.name == "experts" and isinstance(clusters, list) and region.index is not None:
-                size = max(len(c) for c in clusters if isinstance(c, list))
-                out[region.index] = size * _int(op, "expert_params") * element
+            if op.name == "experts" and "clusters" in op.attrs and region.index is not None:
+                m = ExpertsMapping.from_op(op)
+                out[region.index] = max(m.cluster_params(c) for c in range(len(m.clusters))) * element
     return out

@@ -80,3 +80,12 @@ def tokens_touching(topk: np.ndarray, owner_of_expert: np.ndarray, owners: int) 
     hit = np.zeros((topk.shape[0], owners), dtype=bool)
     hit[np.arange(topk.shape[0])[:, None], owner_of_expert[topk]] = True
     return [int(x) for x in hit.sum(axis=0)]
+
+
+def tokens_touching_any(topk: np.ndarray, holds: np.ndarray) -> list[int]:
+    """Per owner, the tokens that select at least one expert it holds part of.
+
+    ``holds [experts, owners]`` is True where the owner holds (a shard of) the expert: an expert
+    split over several owners touches each of them.
+    """
+    return [int(x) for x in holds[topk].any(axis=1).sum(axis=0)]

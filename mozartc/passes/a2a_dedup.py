@@ -32,7 +32,8 @@ from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.routing import TraceSource, routing_for_layers, tokens_touching
+from mozartc.mapping.experts import ExpertsMapping
+from mozartc.mapping.routing import TraceSource, routing_for_layers, tokens_touching_any
 from mozartc.mapping.traffic import dispatch_copies, uplink_sums
 from mozartc.passes.allocate import target_groups
 from mozartc.passes.base import Pass, PassContext
@@ -74,7 +75,7 @@ class A2ADedup(Pass):
             op.attrs["dispatch_bytes"] = list[Attr](per_chiplet)
             uplink = uplink_sums(per_chiplet, per_group)
             if trace is not None:
-                per_group_tokens = tokens_touching(trace.layer(position), _group_of_expert(op, per_group), groups)
+                per_group_tokens = tokens_touching_any(trace.layer(position), _groups_holding(op, groups, per_group))
                 group_bytes = [round(n * tokens / trace_tokens) * dim * element for n in per_group_tokens]
                 op.attrs["group_bytes"] = list[Attr](group_bytes)
                 if self.switch_multicast:
@@ -100,18 +101,14 @@ class A2ADedup(Pass):
         return ctx.routing
 
 
-def _group_of_expert(op: Op, per_group: int) -> np.ndarray:
-    """Expert id -> DRAM group of the chiplet its cluster was placed on."""
-    clusters, chiplets, experts = op.attrs.get("clusters"), op.attrs.get("chiplets"), op.attrs.get("experts")
-    if not isinstance(clusters, list) or not isinstance(chiplets, list) or not isinstance(experts, int):
-        raise PassError(f"{op.label()} has no clusters/chiplets: run expert-cluster and allocate first")
-    group = np.zeros(experts, dtype=np.int64)
-    for cluster, chiplet in zip(clusters, chiplets, strict=True):
-        assert isinstance(cluster, list) and isinstance(chiplet, int)
+def _groups_holding(op: Op, groups: int, per_group: int) -> np.ndarray:
+    """``[experts, groups]``: True where a group's chiplet holds the expert (or a shard of it)."""
+    m = ExpertsMapping.from_op(op, placed=True)
+    holds = np.zeros((m.experts, groups), dtype=bool)
+    for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):
         for e in cluster:
-            assert isinstance(e, int)
-            group[e] = chiplet // per_group
-    return group
+            holds[e, chiplet // per_group] = True
+    return holds
 
 
 def _tokens_per_micro_batch(module: Module) -> int:

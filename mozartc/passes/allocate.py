@@ -1,10 +1,12 @@
 """``allocate``: place each layer's expert clusters on DRAM groups and chiplets (PAPER.md section 5).
 
 Reads every ``experts`` op's ``clusters`` and ``expert_load`` (from ``expert-cluster``). Cluster
-workload ``w_c = sum of expert_load over its experts``. ``method=bip`` solves the paper's integer
-program (:func:`mozartc.mapping.allocation.allocate_bip`): equal cluster counts per group, minimal
-L1 distance of the groups' workload shares from ``1/N_g``; ``method=round-robin`` is the plain layout
-(cluster ``c`` on chiplet ``c``). Inside a group, clusters go to the group's chiplets heaviest first.
+workload ``w_c = sum of expert_load over its experts`` (a shard of a split expert carries
+``load / shards``: :meth:`mozartc.mapping.experts.ExpertsMapping.cluster_work`, rounded).
+``method=bip`` solves the paper's integer program (:func:`mozartc.mapping.allocation.allocate_bip`):
+equal cluster counts per group, minimal L1 distance of the groups' workload shares from ``1/N_g``;
+``method=round-robin`` is the plain layout (cluster ``c`` on chiplet ``c``). Inside a group, clusters
+go to the group's chiplets heaviest first.
 
 Writes ``chiplets = [expert-chiplet index of cluster c, ...]`` and ``group_load = [workload per
 group]`` on every ``experts`` op, and ``allocation = {method, groups, imbalance}`` (mean L1 over
@@ -20,6 +22,7 @@ from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
 from mozartc.mapping.allocation import GroupAllocation, allocate_bip, allocate_round_robin
+from mozartc.mapping.experts import ExpertsMapping
 from mozartc.passes.base import Pass, PassContext
 
 
@@ -78,13 +81,9 @@ def chiplets_in_groups(result: GroupAllocation, loads: list[int], per_group: int
     return chiplet
 
 
-def _cluster_loads(op: Op) -> tuple[list[list[int]], list[int]]:
-    clusters, load = op.attrs.get("clusters"), op.attrs.get("expert_load")
-    if not isinstance(clusters, list) or not isinstance(load, list):
-        raise PassError(f"{op.label()} has no clusters/expert_load: run expert-cluster before allocate")
-    members = [[e for e in c if isinstance(e, int)] for c in clusters if isinstance(c, list)]
-    values = [int(x) for x in load if isinstance(x, int)]
-    return members, [sum(values[e] for e in c) for c in members]
+def _cluster_loads(op: Op) -> tuple[tuple[tuple[int, ...], ...], list[int]]:
+    m = ExpertsMapping.from_op(op)
+    return m.clusters, [round(m.cluster_work(c)) for c in range(len(m.clusters))]
 
 
 def target_groups(ctx: PassContext) -> tuple[int, int]:
