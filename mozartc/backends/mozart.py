@@ -87,13 +87,30 @@ def lower_module(module: Module, target: Target) -> Stream:
     for op in schedule.body:
         if isinstance(op, Op):
             lowering.step(op)
+    if lowering.pending:
+        raise BackendError(f"tiled weight loads without a compute step: {sorted(lowering.pending)}")
     attrs: dict[str, str | int | float | bool] = {
         "model": str(module.attrs.get("model", module.name)), "target": target.name,
     }
     if isinstance(module.attrs.get("pipeline"), str):
         attrs["pipeline"] = str(module.attrs["pipeline"])
     attrs.update(_copies_per_token(module))
+    attrs.update(_sram_attrs(schedule))
     return Stream(module.name, attrs, tuple(lowering.instrs))
+
+
+def _sram_attrs(schedule: Region) -> dict[str, str | int | float | bool]:
+    """``sram.peak.CHIP`` and ``sram.capacity.CHIP`` (bytes) from the schedule's SRAM plan."""
+    sram = schedule.attrs.get("sram")
+    out: dict[str, str | int | float | bool] = {}
+    if isinstance(sram, dict):
+        for chip, entry in sram.items():
+            if isinstance(entry, dict) and isinstance(entry.get("peak"), int):
+                peak, capacity = entry["peak"], entry.get("capacity")
+                assert isinstance(peak, int) and isinstance(capacity, int)
+                out[f"sram.peak.{chip}"] = peak
+                out[f"sram.capacity.{chip}"] = capacity
+    return out
 
 
 def _copies_per_token(module: Module) -> dict[str, str | int | float | bool]:
@@ -127,6 +144,7 @@ class _Lowering:
         # step name -> unit -> instruction indices; and step name -> all its indices
         self.by_unit: dict[str, dict[str, list[int]]] = {}
         self.joins: dict[str, int] = {}
+        self.pending: dict[str, Op] = {}  # tiled weight loads, lowered with their compute step
         self.layers = {r.index: _Layer(r.index, {op.name: op for op in r.ops()})
                        for r in module.layers() if r.index is not None}
         self.head = {op.name: op for op in module.body if isinstance(op, Op)}
@@ -173,14 +191,18 @@ class _Lowering:
         assert group is not None
         return self.target.switches[group]
 
-    def transfer(self, step: Op, op: str, kind: str, chiplet: str, nbytes: int, to_dram: bool) -> None:
-        """A DRAM transfer of ``nbytes`` for ``chiplet``, split evenly over the stacks of its node."""
+    def transfer(self, step: Op, op: str, kind: str, chiplet: str, nbytes: int, to_dram: bool,
+                 after: Sequence[int] = ()) -> list[int]:
+        """A DRAM transfer of ``nbytes`` for ``chiplet``, split evenly over the stacks of its node;
+        returns the instructions' indices."""
         node = chiplet if chiplet == self.root else self._group_node(chiplet)
         stacks = self._dram(node)
         share = -(-nbytes // len(stacks))
+        out = []
         for stack in stacks:
             src, dst = (chiplet, stack) if to_dram else (stack, chiplet)
-            self.emit(step, chiplet, op, kind, src=src, dst=dst, bytes=share)
+            out.append(self.emit(step, chiplet, op, kind, after=after, src=src, dst=dst, bytes=share))
+        return out
 
     # ---- steps ----------------------------------------------------------------------------
     def step(self, step: Op) -> None:
@@ -190,7 +212,9 @@ class _Lowering:
         block = str(step.attrs.get("block", ""))
         layer = step.attrs["layer"]
         assert isinstance(layer, int)
-        if step.name in ("load_weights", "store_weights", "load_grads", "store_grads", "update"):
+        if step.name == "load_weights" and _tiles(step) > 1:
+            self.pending[step.result_name or ""] = step  # lowered with the compute step that uses it
+        elif step.name in ("load_weights", "store_weights", "load_grads", "store_grads", "update"):
             for unit, share in self.shares(layer, block, step.attrs.get("bytes", step.attrs.get("flops", 0))):
                 if step.name == "update":
                     self.emit(step, unit, "compute", kind, unit=unit, flops=share)
@@ -339,6 +363,21 @@ class _Lowering:
         return [(c, self.tokens * dim * self.element) for c in self.experts]
 
     def compute(self, step: Op, layer: int, block: str) -> None:
+        """The block's GEMMs (and elementwise work) on every chiplet holding it; tiled when it streams."""
+        work = self.compute_work(step, layer, block)
+        tiles = _tiles(step)
+        if tiles > 1:
+            load = next((self.pending.pop(name) for name in step.operands if name in self.pending), None)
+            self.tiled(load, step, work, tiles, layer, block)
+            return
+        for unit, gemms, extra in work:
+            for m, k, n, count in gemms:
+                self.emit(step, unit, "gemm", "compute", unit=unit, m=m, k=k, n=n, count=count)
+            if extra:
+                self.emit(step, unit, "compute", "compute", unit=unit, flops=extra)
+
+    def compute_work(self, step: Op, layer: int, block: str) -> list[tuple[str, list[tuple[int, int, int, int]], int]]:
+        """Per chiplet: its GEMMs ``(m, k, n, count)`` and the FLOPs of its elementwise work."""
         flops = step.attrs["flops"]
         assert isinstance(flops, int)
         ops = self.layers.get(layer, _Layer(layer, self.head)).ops
@@ -346,38 +385,58 @@ class _Lowering:
             fwd = self.tokens * sum(_attr(op, "flops_per_token") for op in ops.values() if op.name in ATTENTION_SIDE
                                     or (op.name == "rmsnorm"))
             times = max(1, round(flops / fwd)) if fwd else 1
-            self.gemm_unit(step, self.root, self.attention_gemms(ops), flops, times)
-        elif block == "experts":
+            gemms = [(m, k, n, c * times) for m, k, n, c in self.attention_gemms(ops) if m and k and n and c]
+            done = sum(2 * m * k * n * c for m, k, n, c in gemms)
+            return [(self.root, gemms, max(0, flops - done))]
+        if block == "experts":
             op = ops["experts"]
             fwd = self.tokens * _attr(op, "flops_per_token")
             times = max(1, round(flops / fwd)) if fwd else 1
-            for chiplet, gemms in self.expert_gemms(op):
-                self.gemm_unit(step, chiplet, [(m, k, n, c * times) for m, k, n, c in gemms], None)
+            return [(chiplet, [(m, k, n, c * times) for m, k, n, c in gemms], 0)
+                    for chiplet, gemms in self.expert_gemms(op)]
+        name = "mlp" if block == "dense" else "lm_head"
+        op = ops[name]
+        fwd = self.tokens * _attr(op, "flops_per_token")
+        times = max(1, round(flops / fwd)) if fwd else 1
+        slices = len(self.experts)
+        dim = _attr(op, "dim")
+        if name == "mlp":
+            ffn = -(-_attr(op, "ffn_dim") // slices)
+            split = [(self.tokens, dim, ffn, 2 * times), (self.tokens, ffn, dim, times)]
         else:
-            name = "mlp" if block == "dense" else "lm_head"
-            op = ops[name]
-            fwd = self.tokens * _attr(op, "flops_per_token")
-            times = max(1, round(flops / fwd)) if fwd else 1
-            slices = len(self.experts)
-            dim = _attr(op, "dim")
-            if name == "mlp":
-                ffn = -(-_attr(op, "ffn_dim") // slices)
-                gemms = [(self.tokens, dim, ffn, 2 * times), (self.tokens, ffn, dim, times)]
-            else:
-                gemms = [(self.tokens, dim, -(-_attr(op, "vocab") // slices), times)]
-            for chiplet in self.experts:
-                self.gemm_unit(step, chiplet, gemms, None)
+            split = [(self.tokens, dim, -(-_attr(op, "vocab") // slices), times)]
+        return [(chiplet, split, 0) for chiplet in self.experts]
 
-    def gemm_unit(self, step: Op, unit: str, gemms: list[tuple[int, int, int, int]], total: int | None,
-                  times: int = 1) -> None:
-        """GEMMs (each ``times`` over) on one chiplet; FLOPs of ``total`` beyond them are elementwise work."""
-        done = 0
-        for m, k, n, count in gemms:
-            if m and k and n and count:
-                self.emit(step, unit, "gemm", "compute", unit=unit, m=m, k=k, n=n, count=count * times)
-                done += 2 * m * k * n * count * times
-        if total is not None and total > done:
-            self.emit(step, unit, "compute", "compute", unit=unit, flops=total - done)
+    def tiled(self, load: Op | None, step: Op, work: list[tuple[str, list[tuple[int, int, int, int]], int]],
+              tiles: int, layer: int, block: str) -> None:
+        """A block whose weights stream in ``tiles`` tiles (docs/schedule.md, "Weights larger than SRAM").
+
+        On every chiplet: tile ``k`` loads ``1/tiles`` of the chiplet's weights once tile ``k - 2`` has
+        computed (two tile buffers), and computes after its load and tile ``k - 1``: every GEMM with its
+        weight dimension (the larger of ``k`` and ``n``) cut in ``tiles``, and ``1/tiles`` of the
+        elementwise work.
+        """
+        nbytes = load.attrs.get("bytes", 0) if load is not None else 0
+        assert isinstance(nbytes, int)
+        shares = dict(self.shares(layer, block, nbytes)) if load is not None else {}
+        for unit, gemms, extra in work:
+            done: list[int] = []
+            for k in range(tiles):
+                loads: list[int] = []
+                if load is not None and shares.get(unit):
+                    loads = self.transfer(load, "load", "dram_load", unit, _piece(shares[unit], k, tiles), False,
+                                          after=done[k - 2:k - 1] if k >= 2 else ())
+                after = loads + done[-1:]
+                last = -1
+                for m, kk, n, count in gemms:
+                    shape = (m, kk, -(-n // tiles)) if n >= kk else (m, -(-kk // tiles), n)
+                    last = self.emit(step, unit, "gemm", "compute", after=after, unit=unit, m=shape[0], k=shape[1],
+                                     n=shape[2], count=count)
+                if extra:
+                    last = self.emit(step, unit, "compute", "compute", after=after, unit=unit,
+                                     flops=-(-extra // tiles))
+                if last >= 0:
+                    done.append(last)
 
     def attention_gemms(self, ops: dict[str, Op]) -> list[tuple[int, int, int, int]]:
         """Projection, score/value, router and shared-expert GEMMs of one forward pass."""
@@ -418,6 +477,12 @@ def _attr(op: Op, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise BackendError(f"{op.label()} lacks integer attribute '{key}'")
     return value
+
+
+def _tiles(step: Op) -> int:
+    """How many tiles a schedule step's weights stream in (1: resident)."""
+    tiles = step.attrs.get("tiles", 1)
+    return tiles if isinstance(tiles, int) and not isinstance(tiles, bool) else 1
 
 
 def _piece(total: int, k: int, pieces: int) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from mozartc.ir.core import Module
+from mozartc.ir.core import Module, Region
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class ModelSummary:
     group_load: list[list[float]] = field(default_factory=list)
     #: mean over layers of C_T of the clustering (after ``expert-cluster``), else None
     c_t: float | None = None
+    #: per chiplet, peak SRAM bytes by holder and capacity (after ``stream-schedule`` on a target):
+    #: ``{chiplet: {capacity, peak, weights, gradients, activations}}``, plus ``tiled`` blocks per unit
+    sram: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """A plain dict for JSON output."""
@@ -73,6 +76,8 @@ def summarize(module: Module) -> ModelSummary:
                   if isinstance(op.attrs.get("group_load"), list)]
     clustering = module.attrs.get("clustering")
     c_t = clustering.get("C_T") if isinstance(clustering, dict) else None
+    schedule = next((r for r in module.body if isinstance(r, Region) and r.kind == "schedule"), None)
+    sram = schedule.attrs.get("sram") if schedule is not None else None
     return ModelSummary(
         model=str(module.attrs.get("model", module.name)),
         dtype=str(module.attrs.get("dtype", "")),
@@ -90,7 +95,15 @@ def summarize(module: Module) -> ModelSummary:
         flops_per_token_fwd=flops,
         group_load=group_load,
         c_t=float(c_t) if isinstance(c_t, int | float) and not isinstance(c_t, bool) else None,
+        sram=_plain(sram) if isinstance(sram, dict) else {},
     )
+
+
+def _plain(value: object) -> dict[str, object]:
+    """An attribute dict as plain JSON values (identifiers as strings)."""
+    assert isinstance(value, dict)
+    return {k: _plain(v) if isinstance(v, dict) else v if isinstance(v, int | float | bool) else str(v)
+            for k, v in value.items()}
 
 
 def _shares(loads: object) -> list[float]:

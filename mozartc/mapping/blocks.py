@@ -25,11 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mozartc.errors import PassError
-from mozartc.hw.target import MB_BYTES
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.experts import ExpertsMapping
 from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 ATTENTION_SIDE = ("rmsnorm", "attention", "router", "shared_experts", "add")
@@ -126,46 +123,3 @@ def _head_block(module: Module, tokens: int, element: int, chiplets: int, layer:
     return BlockCosts(layer, tokens, sum(_int(op, "param_bytes") for op in norms), n_flops, bwd * n_flops,
                       "head" if h_bytes else "", h_bytes, h_flops, bwd * h_flops, chiplets * act,
                       chiplets * tokens * 2 * element, act)
-
-
-def weight_buffers(module: Module, blocks: list[BlockCosts], target: Any) -> dict[str, int]:
-    """How many weight buffers (2: double buffering, 1: single) fit each unit's SRAM, for every block.
-
-    A unit needs ``buffers x weights + weights`` (gradients) of its largest share of a block: its
-    cluster, ``1/chiplets`` of a split dense FFN or LM head, or the attention side. When two buffers
-    do not fit the unit falls back to one (its loads then wait for its compute); when even one does
-    not fit, the request is infeasible and :class:`PassError` gives both numbers.
-    """
-    if target is None:
-        return {"attention": 2, "experts": 2}
-    per_cluster = _largest_cluster_bytes(module)
-    chiplets = len(target.expert_chiplets)
-    sram = {"experts": min(c.sram_mb for c in target.expert_chiplets) * MB_BYTES,
-            "attention": min(c.sram_mb for c in target.attention_chiplets) * MB_BYTES}
-    need = {"experts": 0, "attention": 0}
-    for b in blocks:
-        share = per_cluster.get(b.layer, 0) if b.expert_block == "experts" else -(-b.expert_bytes // chiplets)
-        need["experts"] = max(need["experts"], share)
-        need["attention"] = max(need["attention"], b.attn_bytes)
-    buffers: dict[str, int] = {}
-    for unit, weights in need.items():
-        if 2 * weights > sram[unit]:
-            block = max(blocks, key=lambda b: b.attn_bytes if unit == "attention" else b.expert_bytes)
-            raise PassError(
-                f"block {block.layer} ({block.expert_block if unit == 'experts' else 'attention'}) needs "
-                f"{2 * weights / 1e6:.1f} MB of SRAM on each {unit.rstrip('s')} chiplet (weights {weights / 1e6:.1f} "
-                f"MB + gradients) but the chiplet has {sram[unit] / 1e6:.1f} MB", where=f"target {target.name}")
-        buffers[unit] = 2 if 3 * weights <= sram[unit] else 1
-    return buffers
-
-
-def _largest_cluster_bytes(module: Module) -> dict[int, int]:
-    """Per MoE layer, the parameter bytes of its largest cluster (a chiplet's share of the block)."""
-    out: dict[int, int] = {}
-    element = DTYPE_BYTES[str(module.attrs["dtype"])]
-    for region in module.layers():
-        for op in region.ops():
-            if op.name == "experts" and "clusters" in op.attrs and region.index is not None:
-                m = ExpertsMapping.from_op(op)
-                out[region.index] = max(m.cluster_params(c) for c in range(len(m.clusters))) * element
-    return out

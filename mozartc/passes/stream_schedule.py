@@ -39,7 +39,8 @@ from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op, Region, Value
 from mozartc.ir.types import DTYPE_BYTES, EventType
-from mozartc.mapping.blocks import BlockCosts, block_costs, weight_buffers
+from mozartc.mapping.blocks import BlockCosts, block_costs
+from mozartc.mapping.sram import SramPlan, plan_sram, sram_attr
 from mozartc.passes.base import Pass, PassContext
 
 #: optimizer update FLOPs per parameter (elementwise work of one step; counted from the update rule):
@@ -89,12 +90,19 @@ class StreamSchedule(Pass):
         ffn_tensors = 0 if self.recompute else self.expert_act_tensors  # recomputation keeps only the inputs
         blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute,
                              ffn_tensors if self.expert_saves else None)
-        buffers = weight_buffers(module, blocks, ctx.target)
+        plan = plan_sram(module, blocks, ctx.target)
+        buffers = plan.buffers
         for unit, count in buffers.items():
             if count == 1 and self.overlap:
                 ctx.notes.append(f"stream-schedule: two weight buffers do not fit the {unit} chiplets' SRAM; "
                                  "their loads wait for their compute (single buffering)")
-        builder = _Builder(self, micro_batches, optimizer, DTYPE_BYTES[str(module.attrs["dtype"])], buffers)
+        tiled = sorted({(unit, r.tiles) for (_, unit), r in plan.blocks.items() if r.tiled})
+        if tiled:
+            ctx.notes.append("stream-schedule: weights too large for SRAM stream in tiles every micro-batch ("
+                             + ", ".join(f"{unit}: up to {max(n for u, n in tiled if u == unit)} tiles"
+                                         for unit in dict.fromkeys(u for u, _ in tiled))
+                             + "); their gradients accumulate in DRAM")
+        builder = _Builder(self, micro_batches, optimizer, DTYPE_BYTES[str(module.attrs["dtype"])], plan)
         builder.build(blocks)
         attrs: dict[str, Attr] = {
             "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
@@ -104,6 +112,8 @@ class StreamSchedule(Pass):
             "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
             "weight_buffers": {unit: (count if self.overlap else 1) for unit, count in buffers.items()},
         }
+        if ctx.target is not None:
+            attrs["sram"] = sram_attr(plan)
         module.body.append(Region("schedule", None, attrs, list(builder.ops)))
         return module
 
@@ -112,9 +122,10 @@ class _Builder:
     """Emits steps in program order and wires their dependencies."""
 
     def __init__(self, options: StreamSchedule, micro_batches: int, optimizer: str, element: int,
-                 buffers: dict[str, int]) -> None:
+                 plan: SramPlan) -> None:
         self.o = options
-        self.buffers = buffers
+        self.plan = plan
+        self.buffers = plan.buffers
         self.mbs = micro_batches
         self.optimizer = optimizer
         self.element = element
@@ -136,13 +147,27 @@ class _Builder:
         return name
 
     def load(self, unit: str, prefix: str, block: str, nbytes: int, where: dict[str, Attr]) -> str:
-        """Load weights into ``unit``'s SRAM once one of its two buffers is free."""
+        """Load weights into ``unit``'s SRAM once one of its two buffers is free (a tiled block: its
+        tiles stream through two tile buffers, which the backend chains)."""
         held = self.holders.get(unit, [])
         # double buffering frees the buffer of the block before last; a single buffer the last one
         depth = min(2 if self.o.overlap else 1, self.buffers.get(unit, 2))
         free_after = held[-depth] if len(held) >= depth else None
         return self.step("load_weights", f"{prefix}.load_{block}", [free_after],
-                         {**where, "block": Ident(block), "bytes": nbytes})
+                         {**where, "block": Ident(block), "bytes": nbytes, **self.tiles(unit, where)})
+
+    def tiles(self, unit: str, where: dict[str, Attr]) -> dict[str, Attr]:
+        """``{"tiles": n}`` when ``unit`` streams this block in tiles, else nothing."""
+        layer = where["layer"]
+        assert isinstance(layer, int)
+        r = self.plan.residency(layer, unit)
+        return {"tiles": r.tiles} if r is not None and r.tiled else {}
+
+    def streams(self, unit: str, layer: int) -> bool:
+        """Whether ``unit`` keeps nothing of block ``layer`` between micro-batches (per-micro-batch
+        reload, or a tiled block)."""
+        r = self.plan.residency(layer, unit)
+        return self.o.reload == "per-micro-batch" or (r is not None and r.tiled)
 
     def hold(self, unit: str, compute: str) -> None:
         self.holders.setdefault(unit, []).append(compute)
@@ -173,17 +198,22 @@ class _Builder:
     def forward(self, m: int, b: BlockCosts, prev: str | None, loads: bool) -> str:
         p = f"fwd.m{m}.l{b.layer}"
         where: dict[str, Attr] = {"phase": Ident("fwd"), "mb": m, "layer": b.layer}
-        load_a = self.load("attention", p, "attention", b.attn_bytes, where) if loads and b.attn_bytes else None
-        load_e = self.load("experts", p, b.expert_block, b.expert_bytes, where) if loads and b.expert_bytes else None
+        load_a = load_e = None
+        if b.attn_bytes and (loads or self.streams("attention", b.layer)):
+            load_a = self.load("attention", p, "attention", b.attn_bytes, where)
+        if b.expert_bytes and (loads or self.streams("experts", b.layer)):
+            load_e = self.load("experts", p, b.expert_block, b.expert_bytes, where)
         result = prev
         if b.attn_flops or b.attn_bytes:
             result = self.step("compute", f"{p}.attention", [load_a, prev],
-                               {**where, "block": Ident("attention"), "flops": b.attn_flops})
+                               {**where, "block": Ident("attention"), "flops": b.attn_flops,
+                                **self.tiles("attention", where)})
             self.hold("attention", result)
         if b.expert_bytes:
             send = self.step("dispatch", f"{p}.dispatch", [result], {**where, "bytes": b.dispatch_bytes})
             work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e],
-                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops})
+                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops,
+                              **self.tiles("experts", where)})
             self.hold("experts", work)
             if b.expert_save_bytes:
                 self.saved_experts[(m, b.layer)] = self.step(
@@ -202,9 +232,9 @@ class _Builder:
         state = OPTIMIZERS[self.optimizer].state_bytes(self.element)
         extra = (lambda nbytes: nbytes // self.element * state) if last else (lambda nbytes: 0)
         load_a = load_e = None
-        if loads and b.attn_bytes:
+        if b.attn_bytes and (loads or self.streams("attention", b.layer)):
             load_a = self.load("attention", p, "attention", b.attn_bytes + extra(b.attn_bytes), where)
-        if loads and b.expert_bytes:
+        if b.expert_bytes and (loads or self.streams("experts", b.layer)):
             load_e = self.load("experts", p, b.expert_block, b.expert_bytes + extra(b.expert_bytes), where)
         restore = None
         if (m, b.layer) in self.saved:
@@ -214,20 +244,22 @@ class _Builder:
         computes: list[tuple[str, str, int]] = []
         if b.expert_bytes:
             send = self.step("dispatch", f"{p}.dispatch", [grad_in, restore], {**where, "bytes": b.combine_bytes})
-            acc = self.grad_load(p, b.expert_block, b.expert_bytes, m, where)
+            acc = self.grad_load(p, "experts", b.expert_block, b.expert_bytes, m, where)
             restore_e = None
             if (m, b.layer) in self.saved_experts:
                 restore_e = self.step("load_act", f"{p}.load_act_{b.expert_block}", [self.saved_experts[(m, b.layer)]],
                                       {**where, "block": Ident(b.expert_block), "bytes": b.expert_save_bytes})
             work = self.step("compute", f"{p}.{b.expert_block}", [send, load_e, acc, restore_e],
-                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops_bwd})
+                             {**where, "block": Ident(b.expert_block), "flops": b.expert_flops_bwd,
+                              **self.tiles("experts", where)})
             self.hold("experts", work)
             computes.append(("experts", work, b.expert_bytes))
             grad_in = self.step("combine", f"{p}.combine", [work], {**where, "bytes": b.dispatch_bytes})
         if b.attn_flops or b.attn_bytes:
-            acc = self.grad_load(p, "attention", b.attn_bytes, m, where)
+            acc = self.grad_load(p, "attention", "attention", b.attn_bytes, m, where)
             work = self.step("compute", f"{p}.attention", [grad_in, restore, load_a, acc],
-                             {**where, "block": Ident("attention"), "flops": b.attn_flops_bwd})
+                             {**where, "block": Ident("attention"), "flops": b.attn_flops_bwd,
+                              **self.tiles("attention", where)})
             self.hold("attention", work)
             computes.append(("attention", work, b.attn_bytes))
             grad_in = work
@@ -241,16 +273,17 @@ class _Builder:
                                  "flops": nbytes // self.element * UPDATE_FLOPS_PER_PARAM[self.optimizer]})
                 self.step("store_weights", f"{p}.store_{block}", [upd],
                           {**where, "phase": Ident("update"), "block": Ident(block), "bytes": nbytes + extra(nbytes)})
-            elif self.o.reload == "per-micro-batch":
+            elif self.streams(unit, b.layer):
                 self.grads[(block, b.layer)] = self.step("store_grads", f"{p}.store_grads_{block}", [work],
                                                          {**where, "block": Ident(block), "bytes": nbytes})
         return grad_in or ""
 
-    def grad_load(self, p: str, block: str, nbytes: int, m: int, where: dict[str, Attr]) -> str | None:
-        """Partial gradients of earlier micro-batches come back from DRAM (per-micro-batch reload)."""
+    def grad_load(self, p: str, unit: str, block: str, nbytes: int, m: int, where: dict[str, Attr]) -> str | None:
+        """Partial gradients of earlier micro-batches come back from DRAM (per-micro-batch reload, or a
+        tiled block whose gradients cannot stay on chip)."""
         layer = where["layer"]
         assert isinstance(layer, int)
-        if self.o.reload != "per-micro-batch" or m == 0 or not nbytes:
+        if not self.streams(unit, layer) or m == 0 or not nbytes:
             return None
         return self.step("load_grads", f"{p}.load_grads_{block}", [self.grads.get((block, layer))],
                          {**where, "block": Ident(block), "bytes": nbytes})

@@ -39,5 +39,8 @@ def test_block_that_does_not_fit_sram(cli: Cli, tmp_path: Path) -> None:
     small.write_text(WAFER.read_text().replace("tiles = 100 ", "tiles = 1 ").replace("tiles = 100\n", "tiles = 1\n"))
     out = tmp_path / "o.mir"
     result = cli("compile", "olmoe-1b-7b-0924", "--target", small, "--pipeline", "mozart-b", "-o", out)
-    _fails(result, "MB of SRAM on each expert chiplet (weights", "but the chiplet has 2.4 MB")
+    # 1 tile of 2.265 MiB = 2.4 MB cannot hold a micro-batch's working set (2 x 2048 tokens x 2048 x 2 B
+    # = 16.8 MB of residual stream alone): not even one weight tile fits; the message names the knobs
+    _fails(result, "block 0 (attention): attention0 has 2.4 MB of SRAM but one micro-batch's working set needs",
+           "raise chiplet_kinds.attention.tiles or chiplet_kinds.attention.sram_mb_per_tile", "--micro-batch")
     assert not out.exists()

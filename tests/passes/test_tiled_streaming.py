@@ -1,0 +1,97 @@
+"""Expert weights larger than SRAM stream in tiles (docs/schedule.md, "Weights larger than SRAM").
+
+tiny-moe (hidden 64, 32 experts of FFN 32, top-4) on a toy target whose expert chiplets have 4 tiles
+of 0.01 MiB: S = int(0.04 x 2^20) = 41943 bytes. A cluster of 2 experts is W = 2 x 3 x 64 x 32 x 2 B
+= 24576 bytes: 2W + A > S, so it cannot stay resident. A tile is t = (S - A) // 4; for any working
+set A up to 9175 bytes, t lies in 8192..12287, so every MoE block streams in ceil(24576 / t) = 3 tiles
+of 8192 bytes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from mozartc.driver import CompileOptions, CompileResult, compile_model
+from mozartc.experiments.tomlw import dumps
+from mozartc.ir import Region
+from mozartc.isa.verify import verify_stream
+from tests.executor.targets import target_tables
+
+W = 2 * 3 * 64 * 32 * 2
+SRAM = int(4 * 0.01 * (1 << 20))
+MICRO_BATCHES = 3
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> CompileResult:
+    tables = target_tables(groups=4, per_group=4,
+                           dram=(*((f"switch{g}", 100.0) for g in range(4)), ("attention0", 100.0)))
+    tables["chiplet_kinds"]["expert"]["sram_mb_per_tile"] = 0.01
+    path = Path(tmp_path_factory.mktemp("tiles")) / "small-sram.toml"
+    path.write_text(dumps(tables))
+    return compile_model(CompileOptions(model="tiny-moe", pipeline="mozart-c", target=str(path), seq_len=16,
+                                        micro_batch=2, micro_batches=MICRO_BATCHES, emit="isa", run=True))
+
+
+def test_the_plan_tiles_every_moe_block_in_three(result: CompileResult) -> None:
+    schedule = next(r for r in result.module.body if isinstance(r, Region) and r.kind == "schedule")
+    sram = schedule.attrs["sram"]
+    assert isinstance(sram, dict)
+    assert sram["tiled"] == {"experts": {"l1": 3, "l2": 3, "l3": 3}}
+    expert = sram["expert0"]
+    assert isinstance(expert, dict) and expert["capacity"] == SRAM == 41943
+    # two weight tiles and two gradient tiles of W / 3 = 8192 bytes, plus the working set
+    assert expert["weights"] == expert["gradients"] == 2 * W // 3
+    assert isinstance(expert["activations"], int) and 0 < expert["activations"] <= 9175
+    assert any("stream in tiles" in note for note in result.notes)
+
+
+def test_report_sram_never_exceeds_capacity(result: CompileResult) -> None:
+    assert result.report is not None
+    sram = result.report["sram"]
+    assert len(sram) == 17
+    assert all(entry["peak_bytes"] <= entry["capacity_bytes"] for entry in sram.values())
+
+
+def test_tiles_stream_every_micro_batch_through_two_buffers(result: CompileResult) -> None:
+    assert result.output is not None and result.output.stream is not None
+    stream = result.output.stream
+    instrs = stream.instrs
+    verify_stream(stream)
+    loads: dict[tuple[str, str], list[int]] = defaultdict(list)  # (step, chiplet) -> tile loads
+    computes: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, x in enumerate(instrs):
+        phase, mb, layer, step, owner = x.label.split(".")
+        if step == "load_experts":
+            loads[(f"{phase}.{mb}.{layer}", owner)].append(i)
+        elif step == "experts" and x.op == "gemm":
+            computes[(f"{phase}.{mb}.{layer}", owner)].append(i)
+    # every phase and micro-batch of the 3 MoE layers loads each expert chiplet's cluster in 3 tiles
+    assert len(loads) == 2 * MICRO_BATCHES * 3 * 16
+    assert all(len(v) == 3 and all(instrs[i].bytes == W // 3 for i in v) for v in loads.values())
+    for key, tile_loads in loads.items():
+        gemms = computes[key]
+        assert len(gemms) % 3 == 0
+        per_tile = len(gemms) // 3
+        last_of_tile = [gemms[(k + 1) * per_tile - 1] for k in range(3)]
+        # tile 2's load waits for tile 0's compute (two tile buffers); each tile's GEMMs wait for their load
+        assert last_of_tile[0] in instrs[tile_loads[2]].deps
+        for k in range(3):
+            assert tile_loads[k] in instrs[gemms[k * per_tile]].deps
+
+
+def test_gradients_of_a_tiled_block_accumulate_in_dram(result: CompileResult) -> None:
+    schedule = next(r for r in result.module.body if isinstance(r, Region) and r.kind == "schedule")
+    steps = {op.result_name for op in schedule.ops()}
+    for layer in (1, 2, 3):
+        # written after every micro-batch but the last (which updates and stores the weights),
+        # read back before every micro-batch but the first
+        assert {f"bwd.m{m}.l{layer}.store_grads_experts" for m in range(MICRO_BATCHES - 1)} <= steps
+        assert f"bwd.m{MICRO_BATCHES - 1}.l{layer}.store_grads_experts" not in steps
+        assert {f"bwd.m{m}.l{layer}.load_grads_experts" for m in range(1, MICRO_BATCHES)} <= steps
+        assert f"bwd.m0.l{layer}.load_grads_experts" not in steps
+    # the dense first layer and the head still fit: they load once per phase
+    assert "fwd.m1.l0.load_dense" not in steps and "fwd.m0.l0.load_dense" in steps
