@@ -166,6 +166,14 @@ def _exact_two_level(loads: list[int], groups: int, per: int) -> list[int]:
     return [next(g for g, m in enumerate(group_masks) if m >> j & 1) for j in range(n)]
 
 
+def _canonical_groups(assign: list[int]) -> list[int]:
+    """Relabel groups in order of their lowest cluster (the CP-SAT model's symmetry breaking)."""
+    relabel: dict[int, int] = {}
+    for g in assign:
+        relabel.setdefault(g, len(relabel))
+    return [relabel[g] for g in assign]
+
+
 def _allocate_cpsat(loads: list[int], groups: int, per: int, time_limit: float) -> GroupAllocation:
     """The program as a CP-SAT model, warm-started from LPT (any shape; optimal only if proven)."""
     from ortools.sat.python import cp_model
@@ -195,7 +203,7 @@ def _allocate_cpsat(loads: list[int], groups: int, per: int, time_limit: float) 
         for j in range(n):
             model.add(sum(x[i - 1][jj] for jj in range(j)) >= 1).only_enforce_if(x[i][j])
     model.minimize(sum(deviation))
-    hint = _lpt(loads, groups, per)
+    hint = _canonical_groups(_lpt(loads, groups, per))
     for j, g in enumerate(hint):
         for i in range(groups):
             model.add_hint(x[i][j], i == g)
@@ -205,7 +213,8 @@ def _allocate_cpsat(loads: list[int], groups: int, per: int, time_limit: float) 
     solver.parameters.max_deterministic_time = time_limit
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise PassError(f"allocation program found no assignment within deterministic time {time_limit}")
+        # the time ran out before CP-SAT even took the hint (large layers): keep the warm start
+        return _result(hint, loads, groups, False, "bip")
     assign = [next(i for i in range(groups) if solver.value(x[i][j])) for j in range(n)]
     return _result(assign, loads, groups, status == cp_model.OPTIMAL, "bip")
 
