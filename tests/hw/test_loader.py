@@ -34,8 +34,12 @@ def test_every_model_has_hbm_and_ssd_target() -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_targets_load(path: Path) -> None:
     target = load_target(path)
-    assert len(target.expert_chiplets) == 16 and target.groups == 4
-    assert len(target.dram) == 6
+    if path.stem == "wafer-64":  # the paper's system scaled up: 16 groups of 4, one stack each + 2
+        assert len(target.expert_chiplets) == 64 and target.groups == 16 and len(target.dram) == 18
+        assert target.uplink_links() == 4616 * 4 // 16
+    else:
+        assert len(target.expert_chiplets) == 16 and target.groups == 4
+        assert len(target.dram) == 6
     ssd = path.stem.endswith("-ssd")
     assert {d.bandwidth_gbps for d in target.dram} == ({15.8} if ssd else {256.0})
     kind = target.expert_chiplets[0].kind
