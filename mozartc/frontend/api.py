@@ -99,6 +99,7 @@ def capture(spec: str | nn.Module, *, seq_len: int = 256, micro_batch: int = 8, 
             extra_blocks: ExtraBlocks | None = None) -> Module:
     """Capture a model into a verified IR module (see the module docstring for ``spec``)."""
     opts = check_options(seq_len, micro_batch, dtype)
+    cfg: MoEConfig | None = None
     if isinstance(spec, nn.Module):
         root, model_name, where = spec, type(spec).__name__.lower(), type(spec).__name__
     elif is_factory_spec(spec):
@@ -110,5 +111,11 @@ def capture(spec: str | nn.Module, *, seq_len: int = 256, micro_batch: int = 8, 
         where = spec if cfg.source == "preset" else cfg.source
     graph = trace(root, where, extra_blocks)
     module = lower_graph(root, graph, symbol_name(model_name), model_name, opts, where, extra_blocks)
+    attached = getattr(root, "config", None)
+    if cfg is None and isinstance(attached, MoEConfig):
+        cfg = attached  # a reference model passed as a module
+    if cfg is not None and cfg.mtp_layers:
+        # stated, not modelled: the checkpoint's multi-token-prediction modules are in no op (docs/frontend.md)
+        module.attrs["mtp_layers"] = cfg.mtp_layers
     verify(module)
     return module

@@ -7,7 +7,8 @@ A module is kept as one leaf of the fx graph and lowered to IR op(s) when either
 - ``capture(..., extra_blocks={MyClass: describe_fn})`` maps its class (or a base class) to a
   function ``describe_fn(module) -> BlockInfo``, or
 - it is one of the plain torch modules with a built-in meaning: ``nn.Embedding`` (embed),
-  ``nn.RMSNorm`` (rmsnorm), and an ``nn.Linear`` outside every layer (lm_head).
+  ``nn.RMSNorm`` (rmsnorm), ``nn.LayerNorm`` (rmsnorm with ``variant = layernorm``), and an
+  ``nn.Linear`` outside every layer (lm_head).
 
 Block kinds and the attributes a describe function must give (``params``, ``param_bytes`` and the
 default ``flops_per_token`` are filled in by the lowering from the module's measured parameters):
@@ -16,8 +17,9 @@ default ``flops_per_token`` are filled in by the lowering from the module's meas
 kind           attrs
 ============== ================================================================================
 embed          vocab, dim
-rmsnorm        dim (eps optional)
-attention      heads, kv_heads, head_dim, dim (qk_norm optional: none|head|full)
+rmsnorm        dim (eps optional; variant = layernorm and bias = true for a LayerNorm)
+attention      heads, kv_heads, head_dim, dim (qk_norm optional: none|head|full; sliding_window
+               makes the attention FLOPs use min(seq_len, window) keys)
 router         experts, top_k, dim (norm_topk_prob optional)
 experts        experts, top_k, dim, ffn_dim (act, default swiglu)
 shared_experts experts (count), dim, ffn_dim (per shared expert) (act, default swiglu)

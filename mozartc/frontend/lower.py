@@ -16,12 +16,15 @@ Attribute values of weight-holding ops (see docs/frontend.md):
 - ``params``: parameter elements of the leaf module, measured from ``module.parameters()``; a
   parameter already counted at an earlier op (a tied lm_head) is not counted again;
 - ``param_bytes = params * bytes(dtype)``;
-- ``flops_per_token`` (forward, one token, multiply-add = 2 FLOPs): embed ``0``; rmsnorm ``4*dim``;
-  attention ``2*P_proj + 2*S*heads*(qk_head_dim + v_head_dim) + 4*norm_width`` (``P_proj``: params
-  of matrices, i.e. of parameters with 2+ dims; ``qk_head_dim = v_head_dim = head_dim`` unless given,
-  so ``4*S*heads*head_dim``; ``norm_width = (heads + kv_heads) * head_dim`` with q/k norm, else 0);
-  router ``2*dim*experts``; experts ``top_k * 2 * expert_params``; shared_experts and mlp
-  ``2*params``; add ``dim``; lm_head ``2*dim*vocab``.
+- ``flops_per_token`` (forward, one token, multiply-add = 2 FLOPs, a bias or sink element = 1 add):
+  embed ``0``; rmsnorm ``4*dim`` (``variant = layernorm``: ``6*dim``, ``7*dim`` with ``bias``);
+  attention ``2*P_proj + P_vec + 2*S_eff*heads*(qk_head_dim + v_head_dim) + 4*norm_width``
+  (``P_proj``: params of matrices, i.e. of parameters with 2+ dims; ``P_vec``: elements of biases,
+  parameters named ``*bias``, and of attention ``sinks``; ``S_eff = min(S, sliding_window)``;
+  ``qk_head_dim = v_head_dim = head_dim`` unless given, so ``4*S_eff*heads*head_dim``;
+  ``norm_width = (heads + kv_heads) * head_dim`` with q/k norm, else 0); router
+  ``2*dim*experts + P_vec``; experts ``top_k * (2*expert_params - expert_biases)``; shared_experts and
+  mlp ``2*params - P_vec``; add ``dim``; lm_head ``2*dim*vocab + P_vec``.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ VALUE_BASE = {
     "embed": "embed", "rmsnorm": "norm", "attention": "attn", "router": "router", "experts": "experts",
     "shared_experts": "shared", "mlp": "mlp", "lm_head": "logits", "add": "res",
 }
-IDENT_ATTRS = frozenset({"qk_norm", "act", "variant"})
+IDENT_ATTRS = frozenset({"qk_norm", "act", "variant", "scoring", "topk_method"})
 NUMBERED_IN_LAYER = frozenset({"norm", "res"})
 _INDEX = re.compile(r"(?:^|\.)(\d+)(?:\.|$)")
 
@@ -84,15 +87,34 @@ def matrix_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.dim() >= 2)
 
 
-def attention_flops(attrs: dict[str, Attr], proj_params: int, seq_len: int) -> int:
-    """``2*P_proj + 2*S*heads*(qk_head_dim + v_head_dim) + 4*norm_width`` (see the module docstring)."""
+VECTOR_NAMES = ("bias", "sinks")
+
+
+def vector_params(module: nn.Module) -> int:
+    """Elements of ``module``'s biases (parameters whose name ends in ``bias``) and attention sinks:
+    each costs one add per token."""
+    return sum(p.numel() for name, p in module.named_parameters() if name.rpartition(".")[2].endswith(VECTOR_NAMES))
+
+
+def attention_flops(attrs: dict[str, Attr], proj_params: int, seq_len: int, vector: int = 0) -> int:
+    """``2*P_proj + P_vec + 2*S_eff*heads*(qk_head_dim + v_head_dim) + 4*norm_width`` (module docstring)."""
     heads, head_dim = _int(attrs["heads"]), _int(attrs["head_dim"])
     qk, v = _int(attrs.get("qk_head_dim", head_dim)), _int(attrs.get("v_head_dim", head_dim))
+    window = attrs.get("sliding_window")
+    keys = min(seq_len, _int(window)) if window is not None else seq_len
     width = attrs.get("norm_width")
     if width is None:
         norm = attrs.get("qk_norm", "none") != "none"
         width = (heads + _int(attrs["kv_heads"])) * head_dim if norm else 0
-    return 2 * proj_params + 2 * seq_len * heads * (qk + v) + 4 * _int(width)
+    return 2 * proj_params + vector + 2 * keys * heads * (qk + v) + 4 * _int(width)
+
+
+def norm_flops(attrs: dict[str, Attr]) -> int:
+    """``4*dim`` (RMSNorm); ``6*dim`` for ``variant = layernorm`` (mean and centring), ``+ dim`` with ``bias``."""
+    dim = _int(attrs["dim"])
+    if attrs.get("variant") != "layernorm":
+        return 4 * dim
+    return 7 * dim if attrs.get("bias") is True else 6 * dim
 
 
 def tensor_type(value: Value) -> TensorType:
@@ -218,24 +240,27 @@ class FxLowering:
         x = tensors[0]
         if info.kind == "moe":
             return self.lower_moe(path, module, info, x)
+        shared = any(id(p) in self.counted for p in module.parameters())  # e.g. a tied LM head
         params = self.measure(module.parameters())
         if info.kind == "embed":
             rtype = TensorType((*tensor_type(x).shape, _int(attrs["dim"])), self.opts.dtype)
             return self.weighted("embed", x, attrs, params, 0, rtype)
         if info.kind == "lm_head":
             shape = (*tensor_type(x).shape[:-1], _int(attrs["vocab"]))
-            tied = params == 0 and any(True for _ in module.parameters())
-            attrs = {"vocab": attrs["vocab"], "dim": attrs["dim"], "tied": tied,
+            attrs = {"vocab": attrs["vocab"], "dim": attrs["dim"], "tied": shared,
                      **{k: v for k, v in attrs.items() if k not in ("vocab", "dim", "tied")}}
-            flops = 2 * _int(attrs["dim"]) * _int(attrs["vocab"])
+            flops = 2 * _int(attrs["dim"]) * _int(attrs["vocab"]) + vector_params(module)
             return self.weighted("lm_head", x, attrs, params, flops, TensorType(shape, self.opts.dtype))
         if info.kind == "router":
-            return self.router(x, attrs, params, info.flops_per_token)
+            router_flops = info.flops_per_token
+            if router_flops is None:
+                router_flops = 2 * _int(attrs["dim"]) * _int(attrs["experts"]) + vector_params(module)
+            return self.router(x, attrs, params, router_flops)
         if info.kind == "experts":
             routing = [v for v in args if isinstance(v.type, RoutingType)]
             if not routing:
                 raise self.fail(path, "experts block gets no routing (the router's top-k ids) as input")
-            return self.experts(x, routing[0], attrs, params, info.flops_per_token)
+            return self.experts(x, routing[0], attrs, params, info.flops_per_token, vector_params(module))
         flops = self.default_flops(info.kind, attrs, module, params)
         if info.flops_per_token is not None:
             flops = info.flops_per_token
@@ -246,10 +271,10 @@ class FxLowering:
     def default_flops(self, kind: str, attrs: dict[str, Attr], module: nn.Module, params: int) -> int:
         """The per-kind FLOPs formula of the module docstring (router/experts/lm_head handled apart)."""
         if kind == "rmsnorm":
-            return 4 * _int(attrs["dim"])
+            return norm_flops(attrs)
         if kind == "attention":
-            return attention_flops(attrs, matrix_params(module), self.opts.seq_len)
-        return 2 * params
+            return attention_flops(attrs, matrix_params(module), self.opts.seq_len, vector_params(module))
+        return 2 * params - vector_params(module)
 
     def router(self, x: Value, attrs: dict[str, Attr], params: int, flops: int | None) -> Value:
         k = _int(attrs["top_k"])
@@ -260,7 +285,7 @@ class FxLowering:
         return self.weighted("router", x, attrs, params, flops, RoutingType(tokens, k))
 
     def experts(self, x: Value, routing: Value, attrs: dict[str, Attr], params: int,
-                flops: int | None) -> Value:
+                flops: int | None, biases: int = 0) -> Value:
         count, k = _int(attrs["experts"]), _int(attrs["top_k"])
         per = params // count
         if per * count != params:
@@ -271,7 +296,7 @@ class FxLowering:
         ordered.update({key: v for key, v in attrs.items() if key not in ordered})
         ordered["expert_params"] = per
         if flops is None:
-            flops = k * 2 * per
+            flops = k * (2 * per - biases // count)
         return self.weighted("experts", x, ordered, params, flops, tensor_type(x), extra=[routing.name])
 
     def lower_moe(self, path: str, module: nn.Module, info: BlockInfo, x: Value) -> Value:

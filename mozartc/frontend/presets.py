@@ -1,6 +1,7 @@
-"""Built-in model presets: the three paper models (PAPER.md section 8) and ``tiny-moe``.
+"""Built-in model presets: the three paper models (PAPER.md section 8), ``deepseek-v3`` and ``tiny-moe``.
 
-Values follow each model's public ``config.json``; the paper's Table 1 agrees with them.
+Values follow each model's public ``config.json``; the paper's Table 1 agrees with them. The
+``deepseek-v3`` preset equals what ``tests/frontend/data/configs/deepseek-v3/config.json`` reads to.
 """
 
 from __future__ import annotations
@@ -30,6 +31,20 @@ PRESETS: dict[str, MoEConfig] = {
         num_kv_heads=16, head_dim=128, num_experts=64, top_k=6, moe_intermediate_size=1408,
         intermediate_size=10944, num_shared_experts=2, shared_intermediate_size=1408, first_k_dense=1,
         norm_topk_prob=False, rms_norm_eps=1e-6,
+    ),
+    # deepseek-ai/DeepSeek-V3 config.json: 61 layers, the first 3 dense (18432), then 58 MoE layers of
+    # 256 routed experts (2048) top-8 plus 1 shared; sigmoid router with e_score_correction_bias,
+    # 8 groups of which the best 4 are kept (noaux_tc), weights renormalised and scaled by 2.5;
+    # MLA: 128 heads, q_lora 1536, kv_lora 512, qk nope 128 + rope 64, v 128; vocab 129280, untied.
+    # Its one multi-token-prediction module (num_nextn_predict_layers) is stated, not built: 671 B is
+    # the main model (the card's 685 B on Hugging Face include 14 B of MTP weights).
+    "deepseek-v3": MoEConfig(
+        name="deepseek-v3", vocab_size=129280, hidden_size=7168, num_layers=61, num_heads=128,
+        num_kv_heads=128, head_dim=192, num_experts=256, top_k=8, moe_intermediate_size=2048,
+        intermediate_size=18432, num_shared_experts=1, shared_intermediate_size=2048, first_k_dense=3,
+        norm_topk_prob=True, rms_norm_eps=1e-6, rope_theta=10000.0, q_lora_rank=1536, kv_lora_rank=512,
+        qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, scoring="sigmoid", score_correction_bias=True,
+        n_group=8, topk_group=4, topk_method="noaux_tc", routed_scaling_factor=2.5, mtp_layers=1,
     ),
     # The workhorse of tests and demos: 4 layers, 32 experts top-4, small dims; maps in about a second.
     "tiny-moe": MoEConfig(

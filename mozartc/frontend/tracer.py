@@ -16,6 +16,7 @@ from torch import fx, nn
 
 from mozartc.errors import FrontendError
 from mozartc.frontend.blocks import DESCRIBE_METHOD, BlockInfo, DescribeFn
+from mozartc.ir.attrs import Attr, Ident
 
 ExtraBlocks = Mapping[type, DescribeFn]
 
@@ -29,9 +30,18 @@ def _describe_rmsnorm(module: nn.RMSNorm) -> BlockInfo:
     return BlockInfo("rmsnorm", {"dim": int(module.normalized_shape[-1]), "eps": float(eps)})
 
 
+def _describe_layernorm(module: nn.LayerNorm) -> BlockInfo:
+    attrs: dict[str, Attr] = {"dim": int(module.normalized_shape[-1]), "eps": float(module.eps),
+                              "variant": Ident("layernorm")}
+    if module.bias is not None:
+        attrs["bias"] = True
+    return BlockInfo("rmsnorm", attrs)
+
+
 BUILTIN_DESCRIBERS: dict[type, DescribeFn] = {
     nn.Embedding: _describe_embedding,
     nn.RMSNorm: _describe_rmsnorm,
+    nn.LayerNorm: _describe_layernorm,
 }
 
 

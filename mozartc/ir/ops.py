@@ -95,6 +95,11 @@ def _check_router(op: Op, types: list[Type]) -> list[str]:
     experts, top_k = op.attrs.get("experts"), op.attrs.get("top_k")
     if isinstance(experts, int) and isinstance(top_k, int) and top_k > experts:
         out.append(f"top_k ({top_k}) exceeds experts ({experts})")
+    groups, kept = op.attrs.get("n_group"), op.attrs.get("topk_group")
+    if isinstance(groups, int) and isinstance(experts, int) and groups > 0 and experts % groups:
+        out.append(f"experts ({experts}) must be a multiple of n_group ({groups})")
+    if isinstance(groups, int) and isinstance(kept, int) and kept > groups:
+        out.append(f"topk_group ({kept}) exceeds n_group ({groups})")
     x = _tensor(types, 0)
     if x is None:
         return [*out, f"operand %{op.operands[0]} must be a tensor, got {types[0]}"]
@@ -210,31 +215,39 @@ OP_SPECS: dict[str, OpSpec] = {
         OpSpec("input", "Token ids of one micro-batch: tensor<B x S x i64>.", (), "tensor"),
         OpSpec("embed", "Token embedding lookup (vocab x dim table).", ("tokens",), "tensor",
                {"vocab": "pos_int", "dim": "pos_int", **COST}, check=_check_embed),
-        OpSpec("rmsnorm", "RMSNorm over the last dimension.", ("x",), "tensor",
-               {"dim": "pos_int", **COST}, {"eps": "float"}, check=_same_as_input),
+        OpSpec("rmsnorm", "RMSNorm over the last dimension (variant = layernorm: LayerNorm).", ("x",), "tensor",
+               {"dim": "pos_int", **COST}, {"eps": "float", "variant": "ident", "bias": "bool"},
+               {"variant": ("rmsnorm", "layernorm")}, check=_same_as_input),
         OpSpec("attention", "Grouped-query self-attention block (q/k/v/o projections, softmax).", ("x",),
                "tensor", {"heads": "pos_int", "kv_heads": "pos_int", "head_dim": "pos_int", "dim": "pos_int",
-                          **COST}, {"qk_norm": "ident", "causal": "bool"},
+                          **COST},
+               {"qk_norm": "ident", "causal": "bool", "qkv_bias": "bool", "o_bias": "bool", "fused_qkv": "bool",
+                "sinks": "bool", "output_gate": "bool", "rotary_dim": "pos_int", "sliding_window": "pos_int"},
                {"qk_norm": ("none", "head", "full")}, check=_check_attention),
-        OpSpec("router", "Top-k softmax router: picks top_k of experts per token.", ("x",), "routing",
-               {"experts": "pos_int", "top_k": "pos_int", "dim": "pos_int", **COST},
-               {"norm_topk_prob": "bool"}, check=_check_router),
+        OpSpec("router", "Top-k router (softmax, sigmoid or sparsemixer scores): picks top_k of experts per token.",
+               ("x",), "routing", {"experts": "pos_int", "top_k": "pos_int", "dim": "pos_int", **COST},
+               {"norm_topk_prob": "bool", "scoring": "ident", "bias": "bool", "score_bias": "bool",
+                "n_group": "pos_int", "topk_group": "pos_int", "topk_method": "ident",
+                "routed_scaling_factor": "float"},
+               {"scoring": ("softmax", "sigmoid", "sparsemixer"),
+                "topk_method": ("greedy", "group_limited_greedy", "noaux_tc")}, check=_check_router),
         OpSpec("experts", "Routed SwiGLU experts applied to each token's top_k choices.", ("x", "routing"),
                "tensor", {"experts": "pos_int", "top_k": "pos_int", "expert_params": "nonneg_int", **_FFN},
                {"clusters": "int_matrix", "expert_shards": "int_list", "C_T": "float", "expert_load": "int_list",
                 "cluster_tokens": "int_list", "trace_tokens": "pos_int", "chiplets": "int_list",
                 "group_load": "int_list", "a2a_dedup": "bool", "switch_multicast": "bool", "switch_reduce": "bool",
                 "relay_chunks": "pos_int", "dispatch_bytes": "int_list", "uplink_bytes": "int_list",
-                "group_bytes": "int_list"},
+                "group_bytes": "int_list", "bias": "bool", "swiglu_limit": "float"},
                {"act": ACTIVATIONS}, check=_check_experts),
         OpSpec("shared_experts", "Always-active shared experts (fused into one FFN).", ("x",), "tensor",
-               {"experts": "pos_int", **_FFN}, choices={"act": ACTIVATIONS}, check=_same_as_input),
+               {"experts": "pos_int", **_FFN}, {"gated": "bool"}, {"act": ACTIVATIONS}, check=_same_as_input),
         OpSpec("mlp", "Dense FFN of a non-MoE layer.", ("x",), "tensor", dict(_FFN),
                choices={"act": ACTIVATIONS}, check=_same_as_input),
         OpSpec("add", "Elementwise sum (residual connection, expert output combine).", ("a", "b"), "tensor",
                {"flops_per_token": "nonneg_int"}, check=_check_add),
         OpSpec("lm_head", "Output projection to vocabulary logits.", ("x",), "tensor",
-               {"vocab": "pos_int", "dim": "pos_int", "tied": "bool", **COST}, check=_check_lm_head),
+               {"vocab": "pos_int", "dim": "pos_int", "tied": "bool", **COST}, {"bias": "bool"},
+               check=_check_lm_head),
         OpSpec("output", "Marks the module's result.", ("x",), "none"),
         *SCHEDULE_SPECS,
     )

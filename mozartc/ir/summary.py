@@ -36,6 +36,9 @@ class ModelSummary:
     #: per chiplet, peak SRAM bytes by holder and capacity (after ``stream-schedule`` on a target):
     #: ``{chiplet: {capacity, peak, weights, gradients, activations}}``, plus ``tiled`` blocks per unit
     sram: dict[str, object] = field(default_factory=dict)
+    #: multi-token-prediction modules of the checkpoint (module attribute ``mtp_layers``): stated by the
+    #: frontend, in no op, so in neither ``params_total`` nor ``flops_per_token_fwd``
+    mtp_layers: int = 0
 
     def to_json(self) -> dict[str, object]:
         """A plain dict for JSON output."""
@@ -95,6 +98,7 @@ def summarize(module: Module) -> ModelSummary:
         flops_per_token_fwd=flops,
         group_load=group_load,
         c_t=float(c_t) if isinstance(c_t, int | float) and not isinstance(c_t, bool) else None,
+        mtp_layers=_int(module.attrs.get("mtp_layers")),
         sram=_plain(sram) if isinstance(sram, dict) else {},
     )
 

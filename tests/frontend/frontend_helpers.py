@@ -8,6 +8,7 @@ from mozartc.ir import Module
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "examples" / "configs"
+FIXTURES = ROOT / "tests" / "frontend" / "data" / "configs"
 PAPER_PRESETS = ("qwen3-30b-a3b", "olmoe-1b-7b-0924", "deepseek-moe-16b-base")
 
 
@@ -22,3 +23,13 @@ def params_active(module: Module) -> int:
     routed = sum(int(op.attrs["top_k"]) * int(op.attrs["expert_params"])  # type: ignore[arg-type]
                  for op in module.ops_named("experts"))
     return dense + routed
+
+
+def embedding_params(module: Module) -> int:
+    """``params`` of the ``embed`` op (the whole table; a tied LM head shares it)."""
+    return int(next(module.ops_named("embed")).attrs["params"])  # type: ignore[arg-type]
+
+
+def head_params(module: Module) -> int:
+    """``params`` of the ``lm_head`` op (0 when tied)."""
+    return int(next(module.ops_named("lm_head")).attrs["params"])  # type: ignore[arg-type]
