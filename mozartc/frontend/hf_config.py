@@ -649,7 +649,7 @@ FAMILIES: dict[str, Family] = {fam.model_type: fam for fam in (
     Family("phimoe", "PhiMoE (Phi-3.5-MoE)", _phimoe,
            (*_GQA, "num_local_experts", "num_experts_per_tok", "intermediate_size", "attention_bias", "lm_head_bias",
             "router_jitter_noise", "sliding_window"),
-           ("input_jitter_noise",)),
+           ("input_jitter_noise", "original_max_position_embeddings")),
     Family("granitemoe", "GraniteMoE", _granitemoe,
            (*_GQA, "num_local_experts", "num_experts_per_tok", "intermediate_size", "attention_bias"),
            ("embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling")),

@@ -1,8 +1,8 @@
 """Small hand-made config.json objects, one per model_type (NOT published configs: made for these tests).
 
 Each uses its family's public field names with tiny sizes, so the reference model runs on CPU in
-milliseconds and its parameter count can be worked by hand. PhiMoE has no published fixture (none could
-be collected, see data/configs/SOURCES.md): its only test input is the hand-made ``phimoe`` entry here.
+milliseconds and its parameter count can be worked by hand. PhiMoE's only full-size input is a
+reconstructed config (data/configs/SOURCES.md), so its hand-made ``phimoe`` entry here carries the hand count.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from tests.conftest import REPO
 CONFIGS = REPO / "tests" / "frontend" / "data" / "configs"
 WAFER = REPO / "targets" / "wafer.toml"
 FAST = ["mixtral-8x7b", "qwen1.5-moe-a2.7b", "granite-3.0-1b-a400m", "granite-3.0-3b-a800m", "olmoe-1b-7b-0924",
-        "deepseek-v2-lite", "gpt-oss-20b"]
+        "deepseek-v2-lite", "gpt-oss-20b", "phi-3.5-moe-instruct"]
 SLOW = ["dbrx", "glm-4.5-air", "gpt-oss-120b", "qwen3-235b-a22b", "deepseek-v2", "deepseek-v3", "qwen3-coder-480b"]
 
 
