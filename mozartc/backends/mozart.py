@@ -20,7 +20,7 @@ Each schedule step becomes instructions on named resources of the target (:mod:`
   every leg out of a switch depends on the leg that brought its data in;
 - ``save_act`` / ``load_act``: the attention chiplet to/from its DRAM; with ``block = experts`` (or
   ``dense``) every expert chiplet to/from its group's DRAM, the step's bytes split in proportion to
-  what each chiplet keeps (:func:`mozartc.mapping.traffic.expert_act_bytes`; evenly for a split
+  what each chiplet keeps (:func:`mozartc.analysis.traffic.expert_act_bytes`; evenly for a split
   dense FFN).
 
 Dependencies are per chiplet where both steps act on it (chiplet c's expert compute waits for
@@ -35,6 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mozartc.analysis.blocks import ATTENTION_SIDE
+from mozartc.analysis.experts import ExpertsMapping
+from mozartc.analysis.traffic import dispatch_copies, expert_act_bytes
 from mozartc.backends.base import Backend, BackendOutput
 from mozartc.errors import BackendError
 from mozartc.hw.target import Target
@@ -42,9 +45,6 @@ from mozartc.ir.core import Module, Op, Region
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.isa.instr import Instr, Stream
 from mozartc.isa.mzs import print_stream
-from mozartc.mapping.blocks import ATTENTION_SIDE
-from mozartc.mapping.experts import ExpertsMapping
-from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 #: expert token counts are rounded up to this multiple (GEMM rows pad to the array; keeps the
 #: number of distinct GEMM shapes small so their cost is cached)

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from mozartc.clustering import DESCRIPTIONS, ClusterOptions, cluster_trace, compare, get_method
+    from mozartc.solvers.clustering import DESCRIPTIONS, ClusterOptions, cluster_trace, compare, get_method
     from mozartc.traces.format import load_trace
     from mozartc.traces.stats import CLI_CLUSTERS_KNOB, check_cluster_count
 
@@ -90,7 +90,7 @@ def _cluster(args: argparse.Namespace) -> int:
 def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, clusters: int,
                          options: Any, jobs: int) -> None:
     """Add ``holdout_C_T`` to each compare row (re-fits each method; cheap next to the compare)."""
-    from mozartc.clustering import cluster_trace
+    from mozartc.solvers.clustering import cluster_trace
     from mozartc.traces.stats import CLI_CLUSTERS_KNOB
 
     for row in rows:

@@ -1,7 +1,7 @@
 """``a2a-dedup``: send a token once per destination chiplet, not once per selected expert.
 
 Marks every ``experts`` op ``a2a_dedup = true`` and stores the resulting traffic per micro-batch
-(:mod:`mozartc.mapping.traffic`): ``dispatch_bytes`` per expert chiplet (their sum is
+(:mod:`mozartc.analysis.traffic`): ``dispatch_bytes`` per expert chiplet (their sum is
 ``C_T x tokens x hidden x bytes``) and ``uplink_bytes`` per group, the attention chiplet -> switch
 link, for the dispatch. By default this is the paper's all-to-all (PAPER.md sections 3 and 9): one
 copy per destination *chiplet*, routed through the group switch, so a group's uplink carries the sum
@@ -28,13 +28,13 @@ from typing import ClassVar
 
 import numpy as np
 
+from mozartc.analysis.experts import ExpertsMapping
+from mozartc.analysis.routing import TraceSource, routing_for_layers, tokens_touching_any
+from mozartc.analysis.traffic import dispatch_copies, uplink_sums
 from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.experts import ExpertsMapping
-from mozartc.mapping.routing import TraceSource, routing_for_layers, tokens_touching_any
-from mozartc.mapping.traffic import dispatch_copies, uplink_sums
 from mozartc.passes.allocate import target_groups
 from mozartc.passes.base import Pass, PassContext
 from mozartc.traces.format import RoutingTrace

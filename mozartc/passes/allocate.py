@@ -2,8 +2,8 @@
 
 Reads every ``experts`` op's ``clusters`` and ``expert_load`` (from ``expert-cluster``). Cluster
 workload ``w_c = sum of expert_load over its experts`` (a shard of a split expert carries
-``load / shards``: :meth:`mozartc.mapping.experts.ExpertsMapping.cluster_work`, rounded).
-``method=bip`` solves the paper's integer program (:func:`mozartc.mapping.allocation.allocate_bip`):
+``load / shards``: :meth:`mozartc.analysis.experts.ExpertsMapping.cluster_work`, rounded).
+``method=bip`` solves the paper's integer program (:func:`mozartc.solvers.allocation.allocate_bip`):
 equal cluster counts per group, minimal L1 distance of the groups' workload shares from ``1/N_g``;
 ``method=round-robin`` is the plain layout (cluster ``c`` on chiplet ``c``). Inside a group, clusters
 go to the group's chiplets heaviest first.
@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from mozartc.analysis.experts import ExpertsMapping
 from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
-from mozartc.mapping.allocation import GroupAllocation, allocate_bip, allocate_round_robin
-from mozartc.mapping.experts import ExpertsMapping
 from mozartc.passes.base import Pass, PassContext
+from mozartc.solvers.allocation import GroupAllocation, allocate_bip, allocate_round_robin
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ layers and ``shared_experts`` the placement policy of always-active experts (att
 **Fewer experts than clusters** (Mixtral's 8 experts on 16 chiplets): no clustering can fill every
 chiplet, so each expert is *split* over ``expert_shards[e]`` clusters (``N_c // N_e`` each, one more
 for the ``N_c mod N_e`` experts with the most tokens in the trace; ties to the lower index), each
-cluster holding one shard (:mod:`mozartc.mapping.experts`). Every shard receives all of its expert's
+cluster holding one shard (:mod:`mozartc.analysis.experts`). Every shard receives all of its expert's
 tokens, so ``cluster_tokens`` of a shard is its expert's load and the layer's ``C_T`` is
 ``sum_e shards_e x load_e / tokens``; the module's ``clustering`` says ``split = true`` and the
 method is not run.
@@ -30,11 +30,11 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from mozartc.analysis.experts import ExpertsMapping
+from mozartc.analysis.routing import TraceSource, routing_for_layers, tokens_touching
 from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
-from mozartc.mapping.experts import ExpertsMapping
-from mozartc.mapping.routing import TraceSource, routing_for_layers, tokens_touching
 from mozartc.passes.base import Pass, PassContext
 from mozartc.traces.format import RoutingTrace
 
@@ -58,7 +58,7 @@ class ExpertCluster(Pass):
         "help": "cpsat solves CP-SAT only on layers of at most this many experts (0: always)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
-        from mozartc.clustering import SHARED_EXPERT_POLICY, ClusterOptions, cluster_trace
+        from mozartc.solvers.clustering import SHARED_EXPERT_POLICY, ClusterOptions, cluster_trace
 
         layers = _experts_ops(module)
         if not layers:

@@ -24,7 +24,7 @@ Modelling choices the paper leaves open are options (see ``docs/schedule.md``):
 - ``recompute``: save only each layer's input and recompute the forward in backward.
 - ``expert-saves`` (default on): the expert chiplets save their received token copies and
   ``expert-act-tensors`` FFN-size tensors per (token, expert) pair to their group's DRAM and read
-  them back in backward (:mod:`mozartc.mapping.traffic`); a group's DRAM traffic then follows its
+  them back in backward (:mod:`mozartc.analysis.traffic`); a group's DRAM traffic then follows its
   workload, which is what ``allocate`` balances (PAPER.md section 5).
 - The optimizer is the module's ``optimizer`` attribute (``mozartc compile --optimizer``).
 """
@@ -34,13 +34,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from mozartc.analysis.blocks import BlockCosts, block_costs
+from mozartc.analysis.sram import SramPlan, plan_sram, sram_attr
 from mozartc.errors import PassError
 from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op, Region, Value
 from mozartc.ir.types import DTYPE_BYTES, EventType
-from mozartc.mapping.blocks import BlockCosts, block_costs
-from mozartc.mapping.sram import SramPlan, plan_sram, sram_attr
 from mozartc.passes.base import Pass, PassContext
 
 #: optimizer update FLOPs per parameter (elementwise work of one step; counted from the update rule):

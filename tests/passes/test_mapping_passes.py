@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
+from mozartc.analysis.routing import TraceSource, routing_for_layers
 from mozartc.driver import CompileOptions, compile_model
 from mozartc.ir import Module, Op, Region, parse_module, print_module
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.routing import TraceSource, routing_for_layers
 
 
 def _compile(model: str, pipeline: str, **kw: object) -> Module:

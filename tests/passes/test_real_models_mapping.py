@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from mozartc.analysis.experts import ExpertsMapping
 from mozartc.driver import CompileOptions, CompileResult, compile_model
 from mozartc.ir import Region
-from mozartc.mapping.experts import ExpertsMapping
 from tests.conftest import REPO
 
 CONFIGS = REPO / "tests" / "frontend" / "data" / "configs"

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mozartc.analysis.experts import ExpertsMapping
 from mozartc.driver import CompileOptions, CompileResult, compile_model
 from mozartc.ir import Module
 from mozartc.isa.verify import verify_stream
-from mozartc.mapping.experts import ExpertsMapping
 from mozartc.traces.format import RoutingTrace, save_trace
 
 SEQ, MB = 64, 2

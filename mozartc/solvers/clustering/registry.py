@@ -1,6 +1,6 @@
 """The one registry of clustering methods: name -> ``"module:function"``, imported on first use.
 
-Every method has the signature of :mod:`mozartc.clustering.base`. Importing this module imports
+Every method has the signature of :mod:`mozartc.solvers.clustering.base`. Importing this module imports
 neither OR-Tools nor networkx.
 """
 
@@ -9,18 +9,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
 from mozartc.errors import PassError
+from mozartc.solvers.clustering.base import ClusterOptions, LayerClustering, LayerProblem
 
 Method = Callable[[LayerProblem, ClusterOptions], LayerClustering]
 
 METHODS: dict[str, str] = {
-    "contiguous": "mozartc.clustering.simple:contiguous",
-    "random": "mozartc.clustering.simple:random",
-    "greedy": "mozartc.clustering.greedy:greedy",
-    "refine": "mozartc.clustering.refine:refine",
-    "kl": "mozartc.clustering.graph:kl",
-    "cpsat": "mozartc.clustering.cpsat:cpsat",
+    "contiguous": "mozartc.solvers.clustering.simple:contiguous",
+    "random": "mozartc.solvers.clustering.simple:random",
+    "greedy": "mozartc.solvers.clustering.greedy:greedy",
+    "refine": "mozartc.solvers.clustering.refine:refine",
+    "kl": "mozartc.solvers.clustering.graph:kl",
+    "cpsat": "mozartc.solvers.clustering.cpsat:cpsat",
 }
 
 DESCRIPTIONS: dict[str, str] = {

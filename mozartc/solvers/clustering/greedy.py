@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
+from mozartc.solvers.clustering.base import ClusterOptions, LayerClustering, LayerProblem
 from mozartc.traces.stats import cluster_sizes
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mozartc.errors import PassError
-from mozartc.mapping.allocation import allocate_bip, allocate_round_robin, l1_imbalance
+from mozartc.solvers.allocation import allocate_bip, allocate_round_robin, l1_imbalance
 
 
 def _brute_force(loads: list[int], groups: int) -> float:

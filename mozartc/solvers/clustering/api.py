@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mozartc.clustering.base import ClusterOptions, LayerProblem, canonical, check_assignment
-from mozartc.clustering.registry import get_method, method_names
+from mozartc.solvers.clustering.base import ClusterOptions, LayerProblem, canonical, check_assignment
+from mozartc.solvers.clustering.registry import get_method, method_names
 from mozartc.traces.format import RoutingTrace
 from mozartc.traces.stats import (
     PASS_CLUSTERS_KNOB,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mozartc.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
-from mozartc.clustering.base import canonical
 from mozartc.errors import PassError
+from mozartc.solvers.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
+from mozartc.solvers.clustering.base import canonical
 from mozartc.traces import synthesize, synthesize_model
 
 FAST = ClusterOptions(time_limit=0.1)

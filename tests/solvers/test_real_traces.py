@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mozartc.clustering import ClusterOptions, cluster_trace
 from mozartc.errors import TraceError
+from mozartc.solvers.clustering import ClusterOptions, cluster_trace
 from mozartc.traces import load_trace
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "traces"

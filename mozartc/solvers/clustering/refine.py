@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
-from mozartc.clustering.greedy import greedy
+from mozartc.solvers.clustering.base import ClusterOptions, LayerClustering, LayerProblem
+from mozartc.solvers.clustering.greedy import greedy
 
 
 class _SwapState:

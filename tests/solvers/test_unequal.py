@@ -20,12 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mozartc.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
-from mozartc.clustering.base import canonical, check_assignment, size_multiset
-from mozartc.clustering.greedy import fill_order_sizes, greedy_clusters
-from mozartc.clustering.refine import _SwapState, local_search
-from mozartc.clustering.simple import balanced_block_sizes
 from mozartc.errors import PassError
+from mozartc.solvers.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
+from mozartc.solvers.clustering.base import canonical, check_assignment, size_multiset
+from mozartc.solvers.clustering.greedy import fill_order_sizes, greedy_clusters
+from mozartc.solvers.clustering.refine import _SwapState, local_search
+from mozartc.solvers.clustering.simple import balanced_block_sizes
 from mozartc.traces import save_trace, synthesize, synthesize_model
 from mozartc.traces.stats import cluster_sizes, workload
 

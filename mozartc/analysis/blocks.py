@@ -9,13 +9,13 @@ seq_len`` tokens, ``D`` hidden size and ``b`` bytes per element:
   head split evenly over every expert chiplet (tensor parallel); forward FLOPs = ``T x
   flops_per_token``;
 - dispatch / combine bytes: for experts, the deduplicated (``a2a_dedup``) or per-expert copies of
-  :mod:`mozartc.mapping.traffic` times ``D x b``; for a split dense FFN every chiplet gets the whole
+  :mod:`mozartc.analysis.traffic` times ``D x b``; for a split dense FFN every chiplet gets the whole
   input and returns a partial sum (``chiplets x T x D x b`` each way); for the LM head the combine
   returns two softmax statistics per token and chiplet;
 - backward FLOPs = 2 x forward (plus 1 x forward with recomputation); saved activations on the
   attention chiplet = ``act_tensors x T x D x b`` per layer (``1 x`` with recomputation);
 - saved activations on the expert chiplets (``expert_save_bytes``, when ``expert_ffn_tensors`` is not None):
-  routed experts save what :func:`mozartc.mapping.traffic.expert_act_bytes` gives per chiplet; a
+  routed experts save what :func:`mozartc.analysis.traffic.expert_act_bytes` gives per chiplet; a
   split dense FFN saves its input on every chiplet plus ``expert_ffn_tensors x T x F / chiplets``
   each (the caller passes 0 with recomputation: only the inputs are kept).
 """
@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mozartc.analysis.traffic import dispatch_copies, expert_act_bytes
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.traffic import dispatch_copies, expert_act_bytes
 
 ATTENTION_SIDE = ("rmsnorm", "attention", "router", "shared_experts", "add")
 

@@ -4,9 +4,9 @@ kl, cpsat) and the drivers that cluster every layer of a trace and compare metho
 OR-Tools and networkx are imported only when their method runs.
 """
 
-from mozartc.clustering.api import SHARED_EXPERT_POLICY, TraceClustering, cluster_trace, compare, quality
-from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem
-from mozartc.clustering.registry import DESCRIPTIONS, METHODS, get_method, method_names
+from mozartc.solvers.clustering.api import SHARED_EXPERT_POLICY, TraceClustering, cluster_trace, compare, quality
+from mozartc.solvers.clustering.base import ClusterOptions, LayerClustering, LayerProblem
+from mozartc.solvers.clustering.registry import DESCRIPTIONS, METHODS, get_method, method_names
 
 __all__ = [
     "DESCRIPTIONS",

@@ -37,13 +37,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mozartc.analysis.experts import ExpertsMapping
+from mozartc.analysis.traffic import dispatch_copies
 from mozartc.errors import PassError
 from mozartc.hw.target import MB_BYTES, Target
 from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.mapping.experts import ExpertsMapping
-from mozartc.mapping.traffic import dispatch_copies
 
 #: the SRAM of one chiplet kind is ``tiles x sram_mb_per_tile``: the target fields that change it
 _SRAM_FIELDS = "chiplet_kinds.{kind}.tiles or chiplet_kinds.{kind}.sram_mb_per_tile"
@@ -110,7 +110,7 @@ class _Share:
 
 
 def plan_sram(module: Module, blocks: list[Any], target: Target | None) -> SramPlan:
-    """The plan of ``blocks`` (:func:`mozartc.mapping.blocks.block_costs`) on ``target`` (module docstring).
+    """The plan of ``blocks`` (:func:`mozartc.analysis.blocks.block_costs`) on ``target`` (module docstring).
 
     Without a target every unit is resident and double-buffered (nothing to check against).
     """

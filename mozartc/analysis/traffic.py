@@ -24,8 +24,8 @@ These go to the chiplet's group DRAM, so a group's DRAM traffic follows its work
 
 from __future__ import annotations
 
+from mozartc.analysis.experts import ExpertsMapping
 from mozartc.ir.core import Op
-from mozartc.mapping.experts import ExpertsMapping
 
 
 def dispatch_copies(op: Op, tokens: int, dedup: bool) -> list[int]:

@@ -22,7 +22,7 @@ refined greedy layout (``status = "skipped"``): there, at time limits 0.1-0.5, C
 improved on its hint while costing 0.4-1.5 s a layer. The solve is deterministic:
 ``max_deterministic_time = time_limit``, ``num_workers`` and
 ``random_seed`` fixed; the greedy layout is the hint (add_hint). The CP-SAT layout is then improved by the
-C_T local search of :mod:`mozartc.clustering.refine`; should the result measure a higher C_T on the
+C_T local search of :mod:`mozartc.solvers.clustering.refine`; should the result measure a higher C_T on the
 layer's tokens than the greedy layout, the refined greedy layout (or greedy itself) is returned
 instead, so ``cpsat`` is never worse than ``greedy``. ``info``
 reports the solver's objective, bound and relative gap ``(bound - objective) / bound`` on the
@@ -35,9 +35,9 @@ import time
 
 import numpy as np
 
-from mozartc.clustering.base import ClusterOptions, LayerClustering, LayerProblem, canonical
-from mozartc.clustering.greedy import greedy
-from mozartc.clustering.refine import local_search, refine
+from mozartc.solvers.clustering.base import ClusterOptions, LayerClustering, LayerProblem, canonical
+from mozartc.solvers.clustering.greedy import greedy
+from mozartc.solvers.clustering.refine import local_search, refine
 
 
 def strongest_pairs(coact: np.ndarray, limit: int) -> list[tuple[int, int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mozartc.clustering.greedy import greedy_clusters
+from mozartc.solvers.clustering.greedy import greedy_clusters
 
 
 def _sym(n: int, pairs: dict[tuple[int, int], int]) -> np.ndarray:
