@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 
 from mozartc.errors import MozartError, PassError
+from mozartc.option_syntax import format_component
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ class Configurable:
 
     def options_text(self) -> str:
         """The component with every option spelled out: ``name{k=v,...}``."""
-        parts = [f"{s.key}={format_option_value(getattr(self, s.field_name))}" for s in self.option_specs()]
-        return f"{self.name}{{{','.join(parts)}}}" if parts else self.name
+        return format_component(self.name, {s.key: format_option_value(getattr(self, s.field_name))
+                                            for s in self.option_specs()})
 
 
 def _option_kind(hint: Any, owner: str, field_name: str) -> tuple[str, tuple[str, ...]]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from mozartc.backends.base import Backend
-from mozartc.errors import BackendError, PassError
-from mozartc.passes.pipeline import parse_pipeline
+from mozartc.errors import BackendError
+from mozartc.option_syntax import parse_pipeline
 from mozartc.plugins import entry_point_paths, load_named_class
 
 ENTRY_POINT_GROUP = "mozartc.backends"
@@ -44,10 +44,7 @@ def get_backend_class(name: str) -> type[Backend]:
 
 def build_backend(text: str) -> Backend:
     """A configured backend from ``name`` or ``name{key=value,...}`` (the pass-option syntax)."""
-    try:
-        elements = parse_pipeline(text)
-    except PassError as err:
-        raise BackendError(err.message.replace("pipeline", "backend"), where=f"backend '{text}'") from None
+    elements = parse_pipeline(text, "backend", BackendError)
     if len(elements) != 1:
         raise BackendError(f"expected one backend, got {len(elements)}", where=f"backend '{text}'")
     return get_backend_class(elements[0].name).from_options(elements[0].options)

@@ -190,7 +190,7 @@ def pipeline_with_method(pipeline: str, method: str | None) -> str:
 
     None leaves the pipeline as written. Raises PassError for a bad pipeline or method.
     """
-    from mozartc.passes.pipeline import parse_pipeline
+    from mozartc.option_syntax import format_component, parse_pipeline
     from mozartc.passes.presets import expand_presets
     from mozartc.passes.registry import build_pipeline
 
@@ -203,8 +203,7 @@ def pipeline_with_method(pipeline: str, method: str | None) -> str:
     parts: list[str] = []
     for e in elements:
         options = {**e.options, "method": method} if e.name == "expert-cluster" else dict(e.options)
-        body = ",".join(f"{k}={v}" for k, v in options.items())
-        parts.append(f"{e.name}{{{body}}}" if body else e.name)
+        parts.append(format_component(e.name, options))
     text = ",".join(parts)
     build_pipeline(text)
     return text

@@ -5,7 +5,7 @@ Presets may appear as elements of a larger pipeline (``mozart-c,verify``).
 
 from __future__ import annotations
 
-from mozartc.passes.pipeline import parse_pipeline
+from mozartc.option_syntax import format_component, parse_pipeline
 
 # Preset name -> pipeline string. The paper's ablation ladder (PAPER.md section 9) is added by the
 # mapping passes; "capture" keeps the captured IR as it is (after a verify).
@@ -41,6 +41,5 @@ def expand_presets(text: str) -> str:
         if e.name in PIPELINE_PRESETS and not e.options:
             parts.append(PIPELINE_PRESETS[e.name])
         else:
-            opts = ",".join(f"{k}={v}" for k, v in e.options.items())
-            parts.append(f"{e.name}{{{opts}}}" if e.options else e.name)
+            parts.append(format_component(e.name, e.options))
     return ",".join(p for p in parts if p)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from mozartc.errors import PassError
+from mozartc.option_syntax import parse_pipeline
 from mozartc.passes.base import Pass
-from mozartc.passes.pipeline import parse_pipeline
 from mozartc.passes.presets import expand_presets
 from mozartc.plugins import entry_point_paths, load_named_class
 

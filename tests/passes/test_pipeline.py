@@ -9,8 +9,8 @@ import pytest
 
 from mozartc.errors import PassError
 from mozartc.ir import Module
+from mozartc.option_syntax import parse_pipeline
 from mozartc.passes import Pass, PassContext, build_pipeline, get_pass_class, pipeline_text
-from mozartc.passes.pipeline import parse_pipeline
 from mozartc.passes.presets import expand_presets
 
 
