@@ -10,8 +10,6 @@ installed) and ``summary.png`` are rewritten from the store after every run, in 
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,31 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from mozartc.errors import MozartError
-from mozartc.experiments.runner import Job, run_jobs_local, run_jobs_ray
-from mozartc.experiments.sweep_spec import (
-    RUN_OPTIONS,
-    Scalar,
-    SweepSpec,
-    file_digest,
-    pipeline_with_method,
-    read_target_raw,
-    with_override,
-)
-from mozartc.experiments.tomlw import dumps
+from mozartc.experiments.runner import run_jobs_local, run_jobs_ray
+from mozartc.experiments.sweep_io import write_results
+from mozartc.experiments.sweep_plan import Point, plan_points, point_params
+from mozartc.experiments.sweep_spec import SweepSpec
 from mozartc.fileio import atomic_write_text
 
 ENGINES = ("local", "ray")
 POINTS_FILE = "points.jsonl"
 ProgressFn = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class Point:
-    """One point of the sweep: the axis values (in axis order), its id and the job that computes it."""
-
-    id: str
-    values: tuple[tuple[str, Scalar], ...]
-    job: Job
 
 
 @dataclass(frozen=True)
@@ -55,38 +37,6 @@ class SweepOutcome:
     reused: int
     failed: int
     files: tuple[str, ...]
-
-
-def plan_points(spec: SweepSpec) -> list[Point]:
-    """Every point of the cross product, in plan order (first axis slowest)."""
-    trace_digest = file_digest(spec.trace) if spec.trace else "synthetic"
-    raws: dict[str, dict[str, Any]] = {}
-    points: list[Point] = []
-    names = [a.name for a in spec.axes]
-    for combo in itertools.product(*(a.values for a in spec.axes)):
-        values = dict(zip(names, combo, strict=True))
-        options: dict[str, Any] = {k: values.get(k, spec.fixed_value(k)) for k in RUN_OPTIONS}
-        target = str(options["target"])
-        if target not in raws:
-            raws[target] = read_target_raw(target)
-        raw = raws[target]
-        for axis in spec.axes:
-            if axis.is_target_field:
-                raw = with_override(raw, axis.name, values[axis.name])
-        toml = dumps(raw)
-        method = options["clustering"]
-        pipeline = pipeline_with_method(str(options["pipeline"]), None if method is None else str(method))
-        identity = {"model": spec.model, "target_sha256": hashlib.sha256(toml.encode()).hexdigest(),
-                    "trace": trace_digest, "pipeline": pipeline, "seq_len": options["seq_len"],
-                    "micro_batch": options["micro_batch"], "micro_batches": options["micro_batches"],
-                    "seed": spec.seed, "capacity": spec.capacity}
-        point_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-        job = Job(key=point_id, model=spec.model, pipeline=pipeline, target_toml=toml, trace=spec.trace,
-                  seq_len=int(options["seq_len"]), micro_batch=int(options["micro_batch"]),
-                  micro_batches=int(options["micro_batches"]), seed=spec.seed,
-                  capacity=spec.capacity)
-        points.append(Point(point_id, tuple(values.items()), job))
-    return points
 
 
 def load_store(path: Path) -> dict[str, dict[str, Any]]:
@@ -115,8 +65,6 @@ def run_sweep(spec: SweepSpec, out: Path, engine: str = "local", jobs: int = 2, 
               progress: ProgressFn | None = None) -> SweepOutcome:
     """Run the points of ``spec`` not yet in ``out/points.jsonl``; write results.csv (+ .parquet) and
     summary.png. ``progress(done, total, label)`` is called as points finish (reused ones first)."""
-    from mozartc.experiments.sweep_io import write_results
-
     if engine not in ENGINES:
         raise MozartError(f"unknown engine '{engine}' (expected one of: {', '.join(ENGINES)})", where="--engine")
     if jobs < 1:
@@ -163,17 +111,6 @@ def _require_ray() -> None:
     if importlib.util.find_spec("ray") is None:
         raise MozartError("the ray engine needs Ray, which is not installed: pip install mozartc[ray]",
                           where="--engine ray")
-
-
-def point_params(spec: SweepSpec, point: Point) -> dict[str, Scalar | None]:
-    """Every parameter of a point: the model, the run options (fixed or swept), the target overrides."""
-    values = dict(point.values)
-    params: dict[str, Scalar | None] = {"model": spec.model}
-    for key in RUN_OPTIONS:
-        value = values.get(key, spec.fixed_value(key))
-        params[key] = Path(str(value)).stem if key == "target" and value is not None else value
-    params.update({a.name: values[a.name] for a in spec.axes if a.is_target_field})
-    return params
 
 
 def _label(point: Point) -> str:

@@ -8,6 +8,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from mozartc.experiments.runner import BREAKDOWN_KEYS
+from mozartc.experiments.sweep_plan import Point, point_params
 from mozartc.fileio import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
@@ -15,13 +16,10 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
-    from mozartc.experiments.sweep import Point
     from mozartc.experiments.sweep_spec import SweepSpec
 
 def result_rows(spec: SweepSpec, points: list[Point], store: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per point in plan order: point_id, the parameters, status, the metrics, error."""
-    from mozartc.experiments.sweep import point_params
-
     rows: list[dict[str, Any]] = []
     for point in points:
         outcome = store[point.id]["outcome"]
