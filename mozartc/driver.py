@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.errors import MozartError
 from mozartc.hw import Target, default_target_path, load_target
-from mozartc.hw.capacity import check_capacity
-from mozartc.ir.attrs import Ident
 from mozartc.ir.core import Module
 from mozartc.ir.printer import print_module
-from mozartc.ir.summary import summarize
-from mozartc.ir.types import DTYPE_BYTES
 from mozartc.ir.verifier import verify
-from mozartc.passes.base import PassContext
-from mozartc.passes.manager import Instrumentation, run_pipeline
+from mozartc.optimizers import OPTIMIZERS
+from mozartc.passes.base import TARGET, PassContext
+from mozartc.passes.check_capacity import CheckCapacity, OptimizerName
+from mozartc.passes.manager import Instrumentation, check_order, module_facts, run_pipeline
 from mozartc.passes.presets import DEFAULT_PIPELINE
 from mozartc.passes.registry import build_pipeline, pipeline_text
 
@@ -39,7 +38,7 @@ class CompileOptions:
     ``target`` None means the shipped ``targets/wafer.toml``. The DRAM capacity check runs when the
     compile involves the target: a ``target`` is given or a pass of the pipeline maps onto it (a plain
     capture of the model does not depend on the machine). ``optimizer`` is a modelling choice the
-    paper leaves open (mozartc.hw.capacity.OPTIMIZERS); the default ``sgd`` keeps no state.
+    paper leaves open (mozartc.optimizers.OPTIMIZERS); the default ``sgd`` keeps no state.
     ``capacity`` is ``error`` (a step that does not fit DRAM is bad input) or ``warn`` (record it).
     """
 
@@ -49,9 +48,9 @@ class CompileOptions:
     trace: str | None = None
     capacity: str = "error"
     optimizer: str = "sgd"
-    seq_len: int = 256
-    micro_batch: int = 8
-    micro_batches: int = 4
+    seq_len: int = SEQ_LEN
+    micro_batch: int = MICRO_BATCH
+    micro_batches: int = MICRO_BATCHES
     seed: int = 0
     backend: str = "mozart"
     emit: str = "ir"
@@ -91,24 +90,46 @@ def resolve_pipeline(text: str) -> str:
 
 
 def compile_model(options: CompileOptions, instrumentation: Instrumentation | None = None) -> CompileResult:
-    """Capture ``options.model`` to IR, verify it, and run the pipeline on it."""
+    """Capture ``options.model`` to IR, verify it, and run the pipeline on it.
+
+    When the compile involves the target (``options.target`` is given or a pass requires one), the
+    ``check-capacity`` pass runs first with ``options.optimizer`` and ``options.capacity``, unless the
+    pipeline has one of its own. The pipeline's order is checked before the model is captured.
+    """
     from mozartc.frontend import capture  # torch is imported only when a compile needs it
 
     options.validate()
     passes = build_pipeline(options.pipeline)
     target = load_target(options.target or default_target_path())
-    module = capture(options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
-    verify(module)
     ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
                       micro_batches=options.micro_batches)
-    if options.target is not None or any(p.needs_target for p in passes):
-        _check_capacity(module, target, options, ctx)
-    module = run_pipeline(module, passes, ctx, instrumentation)
-    module.attrs["pipeline"] = pipeline_text(passes)  # provenance: what made this IR
+    run = passes
+    involves_target = options.target is not None or any(TARGET in p.requires for p in passes)
+    if involves_target and not any(isinstance(p, CheckCapacity) for p in passes):
+        run = [CheckCapacity(optimizer=_optimizer(options.optimizer), on_overflow=_overflow(options.capacity)),
+               *passes]
+    check_order(run, module_facts(None, ctx))
+    module = capture(options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
+    verify(module)
+    module = run_pipeline(module, run, ctx, instrumentation)
+    module.attrs["pipeline"] = pipeline_text(passes)  # provenance: the pipeline asked for
     result = CompileResult(module=module, pipeline=pipeline_text(passes), notes=list(ctx.notes))
     if options.emit != "ir" or options.run:
         _emit_and_run(result, options, target)
     return result
+
+
+def _optimizer(name: str) -> OptimizerName:
+    if name not in OPTIMIZERS:
+        raise MozartError(f"unknown optimizer '{name}'; expected one of: {', '.join(OPTIMIZERS)}",
+                          where="--optimizer")
+    return cast(OptimizerName, name)  # checked against OPTIMIZERS, whose keys the Literal spells
+
+
+def _overflow(mode: str) -> Literal["error", "warn"]:
+    if mode not in ("error", "warn"):
+        raise MozartError(f"must be 'error' or 'warn', got '{mode}'", where="--capacity")
+    return "warn" if mode == "warn" else "error"
 
 
 def _emit_and_run(result: CompileResult, options: CompileOptions, target: Target) -> None:
@@ -132,18 +153,6 @@ def _emit_and_run(result: CompileResult, options: CompileOptions, target: Target
             result.report["capacity_warning"] = warning
 
 
-def _check_capacity(module: Module, target: Target, options: CompileOptions, ctx: PassContext) -> None:
-    """Compare the step's DRAM state with the target (PAPER.md section 7); record a warning in the IR."""
-    facts = summarize(module)
-    report = check_capacity(facts.params_total, DTYPE_BYTES[facts.dtype], target, options.optimizer,
-                            "warn" if options.capacity == "warn" else "error")
-    module.attrs["target"] = target.name
-    module.attrs["optimizer"] = Ident(options.optimizer)
-    if not report.fits:
-        module.attrs["capacity_warning"] = report.message
-        ctx.notes.append(report.message)
-
-
 def optimize_text(text: str, filename: str, pipeline: str,
                   instrumentation: Instrumentation | None = None, ctx: PassContext | None = None,
                   target: str | None = None) -> Module:
@@ -157,6 +166,6 @@ def optimize_text(text: str, filename: str, pipeline: str,
     module = parse_module(text, filename)
     verify(module, filename)
     context = ctx or PassContext()
-    if context.target is None and (target is not None or any(p.needs_target for p in passes)):
+    if context.target is None and (target is not None or any(TARGET in p.requires for p in passes)):
         context.target = load_target(target or default_target_path())
     return run_pipeline(module, passes, context, instrumentation)

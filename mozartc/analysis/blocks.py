@@ -23,9 +23,9 @@ seq_len`` tokens, ``D`` hidden size and ``b`` bytes per element:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mozartc.analysis.traffic import dispatch_copies, expert_act_bytes
+from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
 
@@ -51,52 +51,41 @@ class BlockCosts:
     expert_save_bytes: int = 0
 
 
-def _int(op: Op, key: str) -> int:
-    value = op.attrs.get(key, 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _expert_chiplets(target: Any) -> int:
-    return len(target.expert_chiplets) if target is not None else 16
-
-
-def block_costs(module: Module, target: Any, act_tensors: int, recompute: bool,
+def block_costs(module: Module, target: Target, act_tensors: int, recompute: bool,
                 expert_ffn_tensors: int | None = None) -> list[BlockCosts]:
     """The schedule's blocks in forward order, with their per-micro-batch costs (module docstring).
 
     ``expert_ffn_tensors`` None: the expert chiplets save nothing (their activations are not modelled).
     """
-    seq_len, micro_batch = module.attrs.get("seq_len"), module.attrs.get("micro_batch")
-    assert isinstance(seq_len, int) and isinstance(micro_batch, int)
-    tokens = seq_len * micro_batch
+    tokens = module.int_attr("seq_len") * module.int_attr("micro_batch")
     element = DTYPE_BYTES[str(module.attrs["dtype"])]
-    chiplets = _expert_chiplets(target)
+    chiplets = len(target.expert_chiplets)
     bwd = 3 if recompute else 2
     blocks: list[BlockCosts] = []
     for region in module.layers():
         layer = region.index if region.index is not None else len(blocks)
         ops = list(region.ops())
         side = [op for op in ops if op.name in ATTENTION_SIDE]
-        attn_flops = tokens * sum(_int(op, "flops_per_token") for op in side)
-        attn_bytes = sum(_int(op, "param_bytes") for op in side)
-        dim = next((_int(op, "dim") for op in ops if _int(op, "dim")), 0)
+        attn_flops = tokens * sum(op.int_attr("flops_per_token", 0) for op in side)
+        attn_bytes = sum(op.int_attr("param_bytes", 0) for op in side)
+        dim = next((op.int_attr("dim", 0) for op in ops if op.int_attr("dim", 0)), 0)
         act = tokens * dim * element
         experts = next((op for op in ops if op.name == "experts"), None)
         mlp = next((op for op in ops if op.name == "mlp"), None)
         kind, e_bytes, e_flops, disp, comb, e_saved = "", 0, 0, 0, 0, 0
         if experts is not None:
-            kind, e_bytes = "experts", _int(experts, "param_bytes")
-            e_flops = tokens * _int(experts, "flops_per_token")
+            kind, e_bytes = "experts", experts.int_attr("param_bytes", 0)
+            e_flops = tokens * experts.int_attr("flops_per_token", 0)
             copies = sum(dispatch_copies(experts, tokens, dedup=experts.attrs.get("a2a_dedup") is True))
             disp = comb = copies * dim * element
             if expert_ffn_tensors is not None:
                 e_saved = sum(expert_act_bytes(experts, tokens, element, expert_ffn_tensors))
         elif mlp is not None:
-            kind, e_bytes = "dense", _int(mlp, "param_bytes")
-            e_flops = tokens * _int(mlp, "flops_per_token")
+            kind, e_bytes = "dense", mlp.int_attr("param_bytes", 0)
+            e_flops = tokens * mlp.int_attr("flops_per_token", 0)
             disp = comb = chiplets * act
             if expert_ffn_tensors is not None:
-                e_saved = chiplets * dense_act_share(tokens, dim, _int(mlp, "ffn_dim"), chiplets, element,
+                e_saved = chiplets * dense_act_share(tokens, dim, mlp.int_attr("ffn_dim", 0), chiplets, element,
                                                      expert_ffn_tensors)
         saved = act if recompute else act_tensors * act
         blocks.append(BlockCosts(layer, tokens, attn_bytes, attn_flops, bwd * attn_flops, kind, e_bytes, e_flops,
@@ -115,11 +104,11 @@ def _head_block(module: Module, tokens: int, element: int, chiplets: int, layer:
     tail = [item for item in module.body if isinstance(item, Op)]
     norms = [op for op in tail if op.name == "rmsnorm"]
     head = next((op for op in tail if op.name == "lm_head"), None)
-    dim = _int(head, "dim") if head is not None else 0
-    h_bytes = _int(head, "param_bytes") if head is not None else 0
-    h_flops = tokens * _int(head, "flops_per_token") if head is not None else 0
-    n_flops = tokens * sum(_int(op, "flops_per_token") for op in norms)
+    dim = head.int_attr("dim", 0) if head is not None else 0
+    h_bytes = head.int_attr("param_bytes", 0) if head is not None else 0
+    h_flops = tokens * head.int_attr("flops_per_token", 0) if head is not None else 0
+    n_flops = tokens * sum(op.int_attr("flops_per_token", 0) for op in norms)
     act = tokens * dim * element
-    return BlockCosts(layer, tokens, sum(_int(op, "param_bytes") for op in norms), n_flops, bwd * n_flops,
+    return BlockCosts(layer, tokens, sum(op.int_attr("param_bytes", 0) for op in norms), n_flops, bwd * n_flops,
                       "head" if h_bytes else "", h_bytes, h_flops, bwd * h_flops, chiplets * act,
                       chiplets * tokens * 2 * element, act)

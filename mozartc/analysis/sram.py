@@ -117,8 +117,7 @@ def plan_sram(module: Module, blocks: list[Any], target: Target | None) -> SramP
     if target is None:
         return SramPlan({}, {"experts": 2, "attention": 2}, ())
     element = DTYPE_BYTES[str(module.attrs["dtype"])]
-    seq_len = module.attrs.get("seq_len")
-    assert isinstance(seq_len, int)
+    seq_len = module.int_attr("seq_len")
     ops = _block_ops(module)
     capacity = {c.name: int(c.sram_mb * MB_BYTES) for c in target.chiplets}
     cols = {c.name: c.kind.array_cols for c in target.chiplets}
@@ -195,8 +194,8 @@ def _block_ops(module: Module) -> dict[int, dict[str, Op]]:
 
 
 def _int(op: Op | None, key: str) -> int:
-    value = op.attrs.get(key) if op is not None else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """``key`` of ``op``; 0 when the op or the attribute is absent."""
+    return op.int_attr(key, 0) if op is not None else 0
 
 
 def _widest_input(ops: dict[str, Op]) -> int:

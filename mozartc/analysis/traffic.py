@@ -24,8 +24,11 @@ These go to the chiplet's group DRAM, so a group's DRAM traffic follows its work
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mozartc.analysis.experts import ExpertsMapping
-from mozartc.ir.core import Op
+from mozartc.errors import PassError
+from mozartc.ir.core import Module, Op
 
 
 def dispatch_copies(op: Op, tokens: int, dedup: bool) -> list[int]:
@@ -58,3 +61,44 @@ def expert_act_bytes(op: Op, tokens: int, element: int, ffn_tensors: int) -> lis
         pairs = round(m.cluster_pairs(cluster) * tokens / m.trace_tokens)
         out[chiplet] = (copies[chiplet] * m.dim + pairs * m.cluster_ffn_width(cluster) * ffn_tensors) * element
     return out
+
+
+@dataclass(frozen=True)
+class CopiesPerToken:
+    """The paper's ``C_T`` two ways (PAPER.md section 3), averaged over the MoE layers.
+
+    ``sent``: copies of a token the dispatch actually sends, the layout's distinct destination
+    chiplets per token with ``a2a-dedup`` and ``top_k`` (one per selected expert) without; this is
+    Table 4's C_T. ``layout``: distinct expert chiplets per token of the clustering, whether or not
+    the dispatch deduplicates (what ``a2a-dedup`` would reach).
+    """
+
+    sent: float
+    layout: float
+
+
+def copies_per_token(module: Module) -> CopiesPerToken | None:
+    """:class:`CopiesPerToken` of a clustered module; None without MoE layers or a clustering.
+
+    ``layout`` is the clustering's ``C_T`` (the mean over layers ``expert-cluster`` records);
+    ``sent`` is that with every ``experts`` op deduplicated, else the mean over layers of the
+    per-layer ``C_T`` (deduplicated layers) or ``top_k`` (the others).
+    """
+    clustering = module.attrs.get("clustering")
+    layout = clustering.get("C_T") if isinstance(clustering, dict) else None
+    experts = list(module.ops_named("experts"))
+    if isinstance(layout, bool) or not isinstance(layout, int | float) or not experts:
+        return None
+    if all(op.attrs.get("a2a_dedup") is True for op in experts):
+        return CopiesPerToken(float(layout), float(layout))
+    per_layer = [_layer_c_t(op) if op.attrs.get("a2a_dedup") is True else float(op.int_attr("top_k"))
+                 for op in experts]
+    return CopiesPerToken(sum(per_layer) / len(per_layer), float(layout))
+
+
+def _layer_c_t(op: Op) -> float:
+    value = op.attrs.get("C_T")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PassError(f"{op.label()} has no C_T: run expert-cluster first")
+    return float(value)
+

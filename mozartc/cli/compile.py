@@ -6,9 +6,10 @@ import argparse
 import sys
 
 from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
 from mozartc.fileio import atomic_write_text, emit_text
-from mozartc.hw.capacity import OPTIMIZERS
+from mozartc.optimizers import OPTIMIZERS
 from mozartc.passes.presets import DEFAULT_PIPELINE
 
 
@@ -34,9 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="optimizer whose state the capacity check counts (default sgd: no state; the paper "
                         "does not name one)")
     p.add_argument("--trace", metavar="T.npz", help="routing trace (.npz file or folder) for clustering")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence (default 256)")
-    p.add_argument("--micro-batch", type=int, default=8, help="sequences per micro-batch (default 8)")
-    p.add_argument("--micro-batches", type=int, default=4, help="micro-batches per training step (default 4)")
+    p.add_argument("--seq-len", type=int, default=SEQ_LEN, help=f"tokens per sequence (default {SEQ_LEN})")
+    p.add_argument("--micro-batch", type=int, default=MICRO_BATCH,
+                   help=f"sequences per micro-batch (default {MICRO_BATCH})")
+    p.add_argument("--micro-batches", type=int, default=MICRO_BATCHES,
+                   help=f"micro-batches per training step (default {MICRO_BATCHES})")
     p.add_argument("--seed", type=int, default=0, help="seed for synthetic traces and solvers (default 0)")
     p.add_argument("--emit", choices=["ir", "isa"], default="ir",
                    help="what -o receives: the mapped IR (default) or the backend's output (isa)")

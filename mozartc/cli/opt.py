@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.defaults import MICRO_BATCHES
 from mozartc.driver import optimize_text
 from mozartc.errors import ParseError
 from mozartc.fileio import emit_text
@@ -21,7 +22,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--passes", default="", help="pass pipeline, e.g. 'summarize,verify' (default: none)")
     p.add_argument("--trace", metavar="T.npz", help="routing trace for passes that use one")
     p.add_argument("--target", metavar="TARGET.toml", help="hardware target for mapping passes (default: wafer.toml)")
-    p.add_argument("--micro-batches", type=int, default=4, help="micro-batches per training step (default 4)")
+    p.add_argument("--micro-batches", type=int, default=MICRO_BATCHES,
+                   help=f"micro-batches per training step (default {MICRO_BATCHES})")
     p.add_argument("--seed", type=int, default=0, help="seed for passes that draw random numbers")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)

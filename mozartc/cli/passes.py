@@ -26,6 +26,8 @@ def describe_passes() -> dict[str, object]:
         cls = get_pass_class(name)
         passes[name] = {
             "summary": cls.summary,
+            "requires": sorted(cls.requires),
+            "provides": sorted(cls.provides),
             "options": [{"key": s.key, "kind": s.kind, "choices": list(s.choices),
                          "default": s.default, "help": s.help} for s in cls.option_specs()],
         }
@@ -42,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     for name in sorted(available_passes()):
         cls = get_pass_class(name)
         lines.append(f"{name}: {cls.summary}")
+        needs = [f"{what} {', '.join(sorted(facts))}" for what, facts in (("requires", cls.requires),
+                                                                          ("provides", cls.provides)) if facts]
+        if needs:
+            lines.append(f"    ({'; '.join(needs)})")
         for spec in cls.option_specs():
             kind = "|".join(spec.choices) if spec.choices else spec.kind
             lines.append(f"    {spec.key}=<{kind}>  default {format_option_value(spec.default)}  {spec.help}".rstrip())

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES
 from mozartc.errors import MozartError
 from mozartc.experiments.paper import DRAM_KINDS, LADDER, PAPER_MODELS, PAPER_SEQ_LENS, TABLE4_SEQ_LEN
 from mozartc.experiments.runner import Job, run_jobs_local
@@ -35,8 +36,8 @@ class ReproduceOptions:
     pipelines: tuple[str, ...] = LADDER
     trace_dir: str | None = None
     jobs: int = 2
-    micro_batch: int = 8
-    micro_batches: int = 4
+    micro_batch: int = MICRO_BATCH
+    micro_batches: int = MICRO_BATCHES
     seed: int = 0
 
     @classmethod

@@ -15,12 +15,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mozartc.analysis.traffic import CopiesPerToken, copies_per_token
+from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.errors import MozartError
-
-if TYPE_CHECKING:
-    from mozartc.ir.core import Module
 
 #: Breakdown categories of the executor report, in the order tables and plots show them.
 BREAKDOWN_KEYS: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync", "exposed")
@@ -45,9 +44,9 @@ class Job:
     target_path: str | None = None
     target_toml: str | None = None
     trace: str | None = None
-    seq_len: int = 256
-    micro_batch: int = 8
-    micro_batches: int = 4
+    seq_len: int = SEQ_LEN
+    micro_batch: int = MICRO_BATCH
+    micro_batches: int = MICRO_BATCHES
     seed: int = 0
     capacity: str = "warn"
 
@@ -82,43 +81,25 @@ def _compile(job: Job, target: str | None) -> dict[str, Any]:
                              micro_batches=job.micro_batches, seed=job.seed, run=True)
     result = compile_model(options)
     assert result.report is not None
-    return extract_report(result.report, dispatch_copies_per_token(result.module))
+    return extract_report(result.report, copies_per_token(result.module))
 
 
-def dispatch_copies_per_token(module: Module) -> float | None:
-    """The paper's C_T (PAPER.md section 3): copies of a token the dispatch actually sends.
-
-    With ``a2a-dedup`` (every ``experts`` op marked ``a2a_dedup``) that is the layout's distinct
-    destination chiplets per token (the per-layer ``C_T`` attribute); without it, one copy per
-    selected expert (``top_k``). Averaged over MoE layers; None for a model without MoE layers.
-    """
-    values: list[float] = []
-    for op in module.ops_named("experts"):
-        layout, top_k = op.attrs.get("C_T"), op.attrs.get("top_k")
-        if op.attrs.get("a2a_dedup") is True and isinstance(layout, int | float):
-            values.append(float(layout))
-        elif isinstance(top_k, int):
-            values.append(float(top_k))
-    return sum(values) / len(values) if values else None
-
-
-def extract_report(report: dict[str, Any], copies_per_token: float | None) -> dict[str, Any]:
+def extract_report(report: dict[str, Any], copies: CopiesPerToken | None) -> dict[str, Any]:
     """The subset of an executor report that experiments record (plain floats and strings).
 
-    ``C_T`` is ``copies_per_token`` (what the dispatch sends, the paper's Table 4 metric);
-    ``layout_C_T`` is the report's ``C_T`` (distinct chiplets per token of the expert layout, the
-    value ``a2a-dedup`` would reach).
+    ``C_T`` is ``copies.sent`` (what the dispatch sends, the paper's Table 4 metric) and
+    ``layout_C_T`` is ``copies.layout`` (distinct chiplets per token of the expert layout, the value
+    ``a2a-dedup`` would reach); :func:`mozartc.analysis.traffic.copies_per_token` computes both.
     """
     breakdown = report.get("breakdown_s", {})
     critical = report.get("critical_path_s", {})
-    layout = report.get("C_T")
     return {
         "step_time_s": float(report["step_time_s"]),
         "breakdown_s": {k: float(breakdown.get(k, 0.0)) for k in BREAKDOWN_KEYS},
         "critical_path_s": {k: float(critical.get(k, 0.0)) for k in BREAKDOWN_KEYS},
         "lower_bounds_s": {str(k): float(v) for k, v in report.get("lower_bounds_s", {}).items()},
-        "C_T": round(copies_per_token, 6) if copies_per_token is not None else None,
-        "layout_C_T": float(layout) if layout is not None else None,
+        "C_T": round(copies.sent, 6) if copies is not None else None,
+        "layout_C_T": copies.layout if copies is not None else None,
         "lower_bound_s": float(report["lower_bound_s"]),
         "lower_bound_from": str(report.get("lower_bound_from", "")),
         "target_name": str(report.get("target", "")),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.errors import MozartError
 
 Scalar = str | int | float | bool
@@ -36,9 +37,9 @@ RUN_OPTIONS: dict[str, tuple[type, Scalar | None]] = {
     "target": (str, "wafer"),
     "pipeline": (str, "mozart-c"),
     "clustering": (str, None),
-    "seq_len": (int, 256),
-    "micro_batch": (int, 8),
-    "micro_batches": (int, 4),
+    "seq_len": (int, SEQ_LEN),
+    "micro_batch": (int, MICRO_BATCH),
+    "micro_batches": (int, MICRO_BATCHES),
 }
 #: Keys of [sweep] that cannot be axes.
 FIXED_ONLY: dict[str, tuple[type, Scalar | None]] = {

@@ -4,7 +4,7 @@ Public API (importing this package does not import torch; the functions do, when
 
     resolve_config(spec) -> MoEConfig           preset name, or config.json path / folder
     build_model(config, device="meta") -> nn.Module
-    capture(spec, *, seq_len=256, micro_batch=8, dtype="f16", extra_blocks=None) -> ir.Module
+    capture(spec, *, seq_len=SEQ_LEN, micro_batch=MICRO_BATCH, dtype="f16", extra_blocks=None) -> ir.Module
     BlockInfo, MoETracer                         the block-description hook and the fx tracer
 
 See docs/frontend.md for the lowering contract (ops, attributes, FLOPs formulas) and the hook.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mozartc.defaults import MICRO_BATCH, SEQ_LEN
 from mozartc.frontend.blocks import BlockInfo
 from mozartc.frontend.config import MoEConfig
 from mozartc.frontend.presets import PRESETS, get_preset, preset_names
@@ -44,7 +45,7 @@ def build_model(config: MoEConfig, device: str = "meta") -> nn.Module:
     return build_reference(config, device)
 
 
-def capture(spec: str | nn.Module, *, seq_len: int = 256, micro_batch: int = 8, dtype: str = "f16",
+def capture(spec: str | nn.Module, *, seq_len: int = SEQ_LEN, micro_batch: int = MICRO_BATCH, dtype: str = "f16",
             extra_blocks: ExtraBlocks | None = None) -> Module:
     """Capture ``spec`` (preset, config.json, ``file.py:factory`` or an nn.Module) into verified IR.
 

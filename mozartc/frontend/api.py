@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mozartc.defaults import MICRO_BATCH, SEQ_LEN
 from mozartc.errors import FrontendError
 from mozartc.frontend.config import MoEConfig
 from mozartc.frontend.lower import CaptureOptions, lower_graph
@@ -95,7 +96,7 @@ def symbol_name(name: str) -> str:
     return text if re.match(r"[A-Za-z_]", text) else f"m_{text}"
 
 
-def capture(spec: str | nn.Module, *, seq_len: int = 256, micro_batch: int = 8, dtype: str = "f16",
+def capture(spec: str | nn.Module, *, seq_len: int = SEQ_LEN, micro_batch: int = MICRO_BATCH, dtype: str = "f16",
             extra_blocks: ExtraBlocks | None = None) -> Module:
     """Capture a model into a verified IR module (see the module docstring for ``spec``)."""
     opts = check_options(seq_len, micro_batch, dtype)

@@ -17,39 +17,9 @@ from typing import Literal
 
 from mozartc.errors import CapacityError
 from mozartc.hw.target import Target
+from mozartc.optimizers import OPTIMIZERS
 
 CapacityMode = Literal["error", "warn"]
-
-
-@dataclass(frozen=True)
-class Optimizer:
-    """Optimizer state kept per parameter: ``state_copies`` tensors in the parameter precision plus
-    ``fp32_copies`` fp32 tensors (4 bytes each)."""
-
-    name: str
-    state_copies: int
-    fp32_copies: int
-    what: str
-    source: str
-
-    def state_bytes(self, bytes_per_param: int) -> int:
-        """Bytes of optimizer state per parameter."""
-        return self.state_copies * bytes_per_param + self.fp32_copies * 4
-
-
-OPTIMIZERS: dict[str, Optimizer] = {
-    o.name: o
-    for o in (
-        Optimizer("sgd", 0, 0, "no state", "plain SGD keeps no state (torch.optim.SGD with momentum=0)"),
-        Optimizer("momentum", 1, 0, "momentum buffer", "one momentum buffer like the parameter "
-                  "(torch.optim.SGD momentum_buffer = clone of the gradient)"),
-        Optimizer("adam", 2, 0, "exp_avg + exp_avg_sq", "exp_avg and exp_avg_sq like the parameter "
-                  "(torch.optim.Adam/AdamW: torch.zeros_like(p) for each)"),
-        Optimizer("adam-mixed", 0, 3, "fp32 master + exp_avg + exp_avg_sq",
-                  "mixed-precision Adam: fp32 master weights, exp_avg and exp_avg_sq, "
-                  "12 bytes/param (ZeRO, Rajbhandari et al. 2020, section 3.1)"),
-    )
-}
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,28 @@ import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mozartc.errors import VerifyError
 from mozartc.ir.attrs import Attr
 from mozartc.ir.types import Type
 
 Loc = tuple[int, int]
+
+
+def int_attr(attrs: dict[str, Attr], key: str, default: int | None, owner: str, loc: Loc | None = None) -> int:
+    """The integer ``attrs[key]`` of ``owner`` (an op or the module; a bool is not an integer).
+
+    Absent: ``default``, or :class:`~mozartc.errors.VerifyError` when there is none. Present with
+    another type: always :class:`~mozartc.errors.VerifyError`, naming the owner and the value.
+    """
+    value = attrs.get(key)
+    where = f"<IR>:{loc[0]}:{loc[1]}" if loc is not None else None
+    if value is None:
+        if default is None:
+            raise VerifyError(f"{owner} has no integer attribute '{key}'", where=where)
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise VerifyError(f"{owner}: attribute '{key}' must be an integer, got {value!r}", where=where)
+    return value
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,20 @@ class Op:
         """How messages name this op: ``'experts' op (%e3)``."""
         suffix = f" (%{self.result.name})" if self.result is not None else ""
         return f"'{self.name}' op{suffix}"
+
+    def int_attr(self, key: str, default: int | None = None) -> int:
+        """The integer attribute ``key`` (see :func:`int_attr`)."""
+        return int_attr(self.attrs, key, default, self.label(), self.loc)
+
+    def int_list_attr(self, key: str) -> list[int]:
+        """The attribute ``key`` as a list of integers; :class:`~mozartc.errors.VerifyError` when it is
+        absent or holds anything else."""
+        value = self.attrs.get(key)
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            where = f"<IR>:{self.loc[0]}:{self.loc[1]}" if self.loc is not None else None
+            raise VerifyError(f"{self.label()}: attribute '{key}' must be a list of integers, got {value!r}",
+                              where=where)
+        return [v for v in value if isinstance(v, int)]
 
 
 @dataclass(eq=False)
@@ -102,6 +134,10 @@ class Module:
     def layers(self) -> list[Region]:
         """The ``layer`` regions in text order."""
         return list(self.regions("layer"))
+
+    def int_attr(self, key: str, default: int | None = None) -> int:
+        """The module's integer attribute ``key`` (see :func:`int_attr`)."""
+        return int_attr(self.attrs, key, default, f"module @{self.name}", self.loc)
 
     def clone(self) -> Module:
         """A deep copy that shares nothing mutable with this module."""

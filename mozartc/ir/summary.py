@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Region
 
 
@@ -47,31 +48,27 @@ class ModelSummary:
         return out
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def summarize(module: Module) -> ModelSummary:
     """Read the :class:`ModelSummary` of a verified module (see the module docstring for formulas)."""
     total = active = nbytes = flops = 0
     experts = shared = top_k = hidden = 0
     moe_layers = 0
     for op in module.ops():
-        params = _int(op.attrs.get("params"))
+        params = op.int_attr("params", 0)
         total += params
-        nbytes += _int(op.attrs.get("param_bytes"))
-        flops += _int(op.attrs.get("flops_per_token"))
+        nbytes += op.int_attr("param_bytes", 0)
+        flops += op.int_attr("flops_per_token", 0)
         if op.name == "experts":
-            k = _int(op.attrs.get("top_k"))
-            active += k * _int(op.attrs.get("expert_params"))
-            experts = max(experts, _int(op.attrs.get("experts")))
+            k = op.int_attr("top_k", 0)
+            active += k * op.int_attr("expert_params", 0)
+            experts = max(experts, op.int_attr("experts", 0))
             top_k = max(top_k, k)
         else:
             active += params
         if op.name == "shared_experts":
-            shared = max(shared, _int(op.attrs.get("experts")))
+            shared = max(shared, op.int_attr("experts", 0))
         if op.name == "embed":
-            hidden = _int(op.attrs.get("dim"))
+            hidden = op.int_attr("dim", 0)
     for layer in module.layers():
         if any(op.name == "experts" for op in layer.ops()):
             moe_layers += 1
@@ -84,8 +81,8 @@ def summarize(module: Module) -> ModelSummary:
     return ModelSummary(
         model=str(module.attrs.get("model", module.name)),
         dtype=str(module.attrs.get("dtype", "")),
-        seq_len=_int(module.attrs.get("seq_len")),
-        micro_batch=_int(module.attrs.get("micro_batch")),
+        seq_len=module.int_attr("seq_len", 0),
+        micro_batch=module.int_attr("micro_batch", 0),
         layers=len(module.layers()),
         moe_layers=moe_layers,
         experts=experts,
@@ -98,14 +95,13 @@ def summarize(module: Module) -> ModelSummary:
         flops_per_token_fwd=flops,
         group_load=group_load,
         c_t=float(c_t) if isinstance(c_t, int | float) and not isinstance(c_t, bool) else None,
-        mtp_layers=_int(module.attrs.get("mtp_layers")),
+        mtp_layers=module.int_attr("mtp_layers", 0),
         sram=_plain(sram) if isinstance(sram, dict) else {},
     )
 
 
-def _plain(value: object) -> dict[str, object]:
+def _plain(value: dict[str, Attr]) -> dict[str, object]:
     """An attribute dict as plain JSON values (identifiers as strings)."""
-    assert isinstance(value, dict)
     return {k: _plain(v) if isinstance(v, dict) else v if isinstance(v, int | float | bool) else str(v)
             for k, v in value.items()}
 

@@ -31,12 +31,10 @@ import numpy as np
 from mozartc.analysis.experts import ExpertsMapping
 from mozartc.analysis.routing import TraceSource, routing_for_layers, tokens_touching_any
 from mozartc.analysis.traffic import dispatch_copies, uplink_sums
-from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
-from mozartc.passes.allocate import target_groups
-from mozartc.passes.base import Pass, PassContext
+from mozartc.passes.base import PLACEMENT, TARGET, Pass, PassContext
 from mozartc.traces.format import RoutingTrace
 
 
@@ -46,7 +44,7 @@ class A2ADedup(Pass):
 
     name: ClassVar[str] = "a2a-dedup"
     summary: ClassVar[str] = "one token copy per destination chiplet; record dispatch traffic"
-    needs_target: ClassVar[bool] = True
+    requires: ClassVar[frozenset[str]] = frozenset({TARGET, PLACEMENT})
 
     # Off by default: the paper's C_T counts one copy per destination chiplet (PAPER.md s3, s9);
     # multicast and in-switch reduction go beyond it (the mozart-c+mc preset; docs/calibration.md).
@@ -63,13 +61,13 @@ class A2ADedup(Pass):
     def run(self, module: Module, ctx: PassContext) -> Module:
         tokens = _tokens_per_micro_batch(module)
         element = DTYPE_BYTES[str(module.attrs["dtype"])]
-        groups, per_group = target_groups(ctx)
+        target = ctx.hardware()
+        groups, per_group = target.groups, target.chiplets_per_group
         experts = list(module.ops_named("experts"))
         relayed = self.switch_multicast or self.switch_reduce
         trace = self._routing(module, ctx, experts) if relayed and experts else None
         for position, op in enumerate(experts):
-            dim, trace_tokens = op.attrs["dim"], op.attrs["trace_tokens"]
-            assert isinstance(dim, int) and isinstance(trace_tokens, int)
+            dim, trace_tokens = op.int_attr("dim"), op.int_attr("trace_tokens")
             per_chiplet = [c * dim * element for c in dispatch_copies(op, tokens, dedup=True)]
             op.attrs["a2a_dedup"] = True
             op.attrs["dispatch_bytes"] = list[Attr](per_chiplet)
@@ -89,15 +87,13 @@ class A2ADedup(Pass):
 
     def _routing(self, module: Module, ctx: PassContext, experts: list[Op]) -> RoutingTrace:
         """The trace behind the clustering: left in the context, or rebuilt from the module's record."""
-        if isinstance(ctx.routing, RoutingTrace):
+        if ctx.routing is not None:
             return ctx.routing
         clustering = module.attrs.get("clustering")
         source = TraceSource.from_attr(clustering.get("trace_source") if isinstance(clustering, dict) else None)
         ids = tuple(r.index for r in module.layers() if r.index is not None and any(
             op.name == "experts" for op in r.ops()))
-        experts_n, top_k = experts[0].attrs["experts"], experts[0].attrs["top_k"]
-        assert isinstance(experts_n, int) and isinstance(top_k, int)
-        ctx.routing = routing_for_layers(source, ids, experts_n, top_k)
+        ctx.routing = routing_for_layers(source, ids, experts[0].int_attr("experts"), experts[0].int_attr("top_k"))
         return ctx.routing
 
 
@@ -112,7 +108,4 @@ def _groups_holding(op: Op, groups: int, per_group: int) -> np.ndarray:
 
 
 def _tokens_per_micro_batch(module: Module) -> int:
-    seq_len, micro_batch = module.attrs.get("seq_len"), module.attrs.get("micro_batch")
-    if not isinstance(seq_len, int) or not isinstance(micro_batch, int):
-        raise PassError("module needs integer seq_len and micro_batch attributes")
-    return seq_len * micro_batch
+    return module.int_attr("seq_len") * module.int_attr("micro_batch")

@@ -22,7 +22,7 @@ from mozartc.analysis.experts import ExpertsMapping
 from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
-from mozartc.passes.base import Pass, PassContext
+from mozartc.passes.base import CLUSTERS, PLACEMENT, TARGET, Pass, PassContext
 from mozartc.solvers.allocation import GroupAllocation, allocate_bip, allocate_round_robin
 
 
@@ -32,14 +32,16 @@ class Allocate(Pass):
 
     name: ClassVar[str] = "allocate"
     summary: ClassVar[str] = "assign clusters to DRAM groups (paper BIP) and to chiplets"
-    needs_target: ClassVar[bool] = True
+    requires: ClassVar[frozenset[str]] = frozenset({TARGET, CLUSTERS})
+    provides: ClassVar[frozenset[str]] = frozenset({PLACEMENT})
 
     method: Literal["bip", "round-robin"] = field(default="bip", metadata={"help": "allocation method"})
     time_limit: float = field(default=0.05, metadata={
         "help": "CP-SAT deterministic time per layer (reproducible; ~0.1 s of wall time)"})
 
     def run(self, module: Module, ctx: PassContext) -> Module:
-        groups, per_group = target_groups(ctx)
+        target = ctx.hardware()
+        groups, per_group = target.groups, target.chiplets_per_group
         imbalances: list[float] = []
         proven = 0
         for op in module.ops_named("experts"):
@@ -84,11 +86,3 @@ def chiplets_in_groups(result: GroupAllocation, loads: list[int], per_group: int
 def _cluster_loads(op: Op) -> tuple[tuple[tuple[int, ...], ...], list[int]]:
     m = ExpertsMapping.from_op(op)
     return m.clusters, [round(m.cluster_work(c)) for c in range(len(m.clusters))]
-
-
-def target_groups(ctx: PassContext) -> tuple[int, int]:
-    """(groups, expert chiplets per group) of the target; the paper's 4 x 4 without one."""
-    target = ctx.target
-    if target is None:
-        return 4, 4
-    return target.groups, target.chiplets_per_group

@@ -4,8 +4,8 @@ The clusters come from the routing trace given with ``--trace`` (``ctx.trace_pat
 the pass draws a synthetic trace for the module's shape (:mod:`mozartc.traces.synth`, preset
 ``synth-preset``, ``synth-tokens`` tokens, seed ``ctx.seed``) and says so in the IR. Trace layers map
 onto the module's MoE layers by layer index (``layer_ids``), or in order when the trace has exactly
-one layer per MoE layer. The number of clusters is ``clusters``, or the target's expert chiplets
-(16 without a target); when it does not divide the experts, clusters differ in size by one
+one layer per MoE layer. The number of clusters is ``clusters``, or the target's expert chiplets;
+when it does not divide the experts, clusters differ in size by one
 (docs/clustering.md, "Unequal clusters"). Each ``experts`` op gets ``clusters = [[expert ids], ...]`` (sorted, ordered
 by lowest expert), ``C_T`` (its layer's value on the trace), ``expert_load`` (token-expert pairs per
 expert in the trace: the unnormalised workload vector V), ``cluster_tokens`` (tokens with at least
@@ -35,7 +35,7 @@ from mozartc.analysis.routing import TraceSource, routing_for_layers, tokens_tou
 from mozartc.errors import PassError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Module, Op
-from mozartc.passes.base import Pass, PassContext
+from mozartc.passes.base import CLUSTERS, TARGET, Pass, PassContext
 from mozartc.traces.format import RoutingTrace
 
 Method = Literal["contiguous", "random", "greedy", "refine", "kl", "cpsat"]
@@ -47,7 +47,8 @@ class ExpertCluster(Pass):
 
     name: ClassVar[str] = "expert-cluster"
     summary: ClassVar[str] = "group co-activated experts into clusters, one per expert chiplet (per layer)"
-    needs_target: ClassVar[bool] = True
+    requires: ClassVar[frozenset[str]] = frozenset({TARGET})
+    provides: ClassVar[frozenset[str]] = frozenset({CLUSTERS})
 
     method: Method = field(default="cpsat", metadata={"help": "clustering method (mozartc cluster --list)"})
     time_limit: float = field(default=0.1, metadata={"help": "CP-SAT deterministic time per layer"})
@@ -63,7 +64,7 @@ class ExpertCluster(Pass):
         layers = _experts_ops(module)
         if not layers:
             return module
-        num_clusters = self.clusters or _target_clusters(ctx)
+        num_clusters = self.clusters or len(ctx.hardware().expert_chiplets)
         if num_clusters <= 0:
             raise PassError(f"expert-cluster{{clusters={self.clusters}}}: needs a positive number of clusters")
         trace, label, source = self._trace(layers, ctx)
@@ -157,10 +158,4 @@ def _shape(layers: list[tuple[int, Op]]) -> tuple[int, int]:
     if not isinstance(experts, int) or not isinstance(top_k, int):
         raise PassError("experts ops need integer 'experts' and 'top_k' attributes")
     return experts, top_k
-
-
-def _target_clusters(ctx: PassContext) -> int:
-    """Expert chiplets of the target (16, the paper's system, when there is no target)."""
-    chiplets = getattr(ctx.target, "expert_chiplets", None)
-    return len(chiplets) if chiplets else 16
 

@@ -1,4 +1,9 @@
-"""The pass manager: runs a pipeline with instrumentation between passes.
+"""The pass manager: checks a pipeline's order, then runs it with instrumentation between passes.
+
+Before anything runs, :func:`check_order` walks the pipeline with the facts the input already has
+(:func:`module_facts`: a target in the context, a clustering, a placement or a schedule in the
+module) and adds what each pass ``provides``; a pass whose ``requires`` are not all there stops the
+pipeline with one :class:`PassError` naming the requirement and the pass that provides it.
 
 Instrumentation belongs to the pipeline, not the passes: after every pass the manager verifies the
 module (a failure names the pass), and optionally prints it, dumps it to ``DIR/NN-name.mir`` and
@@ -15,10 +20,10 @@ from pathlib import Path
 
 from mozartc.errors import PassError, VerifyError
 from mozartc.fileio import atomic_write_text
-from mozartc.ir.core import Module
+from mozartc.ir.core import Module, Region
 from mozartc.ir.printer import print_module
 from mozartc.ir.verifier import verify
-from mozartc.passes.base import Pass, PassContext
+from mozartc.passes.base import CLUSTERS, FACTS, PLACEMENT, SCHEDULE, TARGET, Pass, PassContext
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,56 @@ class Instrumentation:
             atomic_write_text(self.dump_dir / f"{index:02d}-{stem}.mir", text)
 
 
+def module_facts(module: Module | None, ctx: PassContext | None) -> frozenset[str]:
+    """The facts (:data:`~mozartc.passes.base.FACTS`) that hold for ``module`` in ``ctx``.
+
+    A module read from text may already be mapped: its ``clustering`` / ``allocation`` attributes
+    and a ``schedule`` region say so. ``None`` stands for a freshly captured module.
+    """
+    facts: set[str] = set()
+    if ctx is not None and ctx.target is not None:
+        facts.add(TARGET)
+    if module is not None:
+        if "clustering" in module.attrs:
+            facts.add(CLUSTERS)
+        if "allocation" in module.attrs:
+            facts.add(PLACEMENT)
+        if any(isinstance(item, Region) and item.kind == "schedule" for item in module.body):
+            facts.add(SCHEDULE)
+    return frozenset(facts)
+
+
+def check_order(passes: list[Pass], available: frozenset[str]) -> None:
+    """Raise :class:`PassError` if a pass of ``passes`` requires a fact that neither ``available`` nor
+    an earlier pass provides (module docstring)."""
+    have = set(available)
+    for p in passes:
+        missing = sorted(p.requires - have)
+        if missing:
+            fact = missing[0]
+            raise PassError(f"pass '{p.name}' needs {FACTS.get(fact, fact)} "
+                            f"('{fact}'), which {_provider_hint(fact, p.name)}", where="pipeline")
+        have |= p.provides
+
+
+def _provider_hint(fact: str, needing: str) -> str:
+    """What to do about a missing fact: the passes that provide it, or where a target comes from."""
+    if fact == TARGET:
+        return "the context does not hold: give a target"
+    from mozartc.passes.registry import available_passes, get_pass_class
+
+    providers = [name for name in sorted(available_passes()) if fact in get_pass_class(name).provides]
+    if not providers:
+        return "no known pass provides"
+    names = " or ".join(f"'{name}'" for name in providers)
+    return f"no earlier pass provides: run {names} before '{needing}'"
+
+
 def run_pipeline(module: Module, passes: list[Pass], ctx: PassContext,
                  instrumentation: Instrumentation | None = None) -> Module:
-    """Run ``passes`` in order on ``module`` and return the result, instrumented as asked."""
+    """Check the pipeline's order (:func:`check_order`), then run ``passes`` in order on ``module``
+    and return the result, instrumented as asked."""
+    check_order(passes, module_facts(module, ctx))
     inst = instrumentation or Instrumentation()
     inst.after(0, len(passes), "input", module)
     for index, p in enumerate(passes, start=1):

@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "mozartc.passes"
 # name -> "module:Class"; one file per pass under mozartc/passes/.
 BUILTIN_PASSES: dict[str, str] = {
     "verify": "mozartc.passes.verify_pass:VerifyPass",
+    "check-capacity": "mozartc.passes.check_capacity:CheckCapacity",
     "summarize": "mozartc.passes.summarize:Summarize",
     "expert-cluster": "mozartc.passes.expert_cluster:ExpertCluster",
     "allocate": "mozartc.passes.allocate:Allocate",

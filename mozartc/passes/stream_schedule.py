@@ -37,16 +37,11 @@ from typing import ClassVar, Literal
 from mozartc.analysis.blocks import BlockCosts, block_costs
 from mozartc.analysis.sram import SramPlan, plan_sram, sram_attr
 from mozartc.errors import PassError
-from mozartc.hw.capacity import OPTIMIZERS
 from mozartc.ir.attrs import Attr, Ident
-from mozartc.ir.core import Module, Op, Region, Value
+from mozartc.ir.core import Module, Op, Region, Value, int_attr
 from mozartc.ir.types import DTYPE_BYTES, EventType
-from mozartc.passes.base import Pass, PassContext
-
-#: optimizer update FLOPs per parameter (elementwise work of one step; counted from the update rule):
-#: sgd w -= lr*g (2); momentum v = mu*v + g, w -= lr*v (4); adam m, v, bias corrections, rsqrt, update (12);
-#: adam-mixed adds the fp32 master copy and the cast back (14)
-UPDATE_FLOPS_PER_PARAM: dict[str, int] = {"sgd": 2, "momentum": 4, "adam": 12, "adam-mixed": 14}
+from mozartc.optimizers import OPTIMIZERS
+from mozartc.passes.base import PLACEMENT, SCHEDULE, TARGET, Pass, PassContext
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,8 @@ class StreamSchedule(Pass):
 
     name: ClassVar[str] = "stream-schedule"
     summary: ClassVar[str] = "weight-streaming, micro-batched forward/backward/update schedule"
-    needs_target: ClassVar[bool] = True
+    requires: ClassVar[frozenset[str]] = frozenset({TARGET, PLACEMENT})
+    provides: ClassVar[frozenset[str]] = frozenset({SCHEDULE})
 
     overlap: bool = field(default=True, metadata={"help": "overlap loads, saves and all-to-all with compute"})
     order: Literal["load-desc", "index"] = field(default="load-desc", metadata={
@@ -88,9 +84,10 @@ class StreamSchedule(Pass):
         if self.act_tensors < 0 or self.expert_act_tensors < 0:
             raise PassError("act-tensors and expert-act-tensors must be >= 0")
         ffn_tensors = 0 if self.recompute else self.expert_act_tensors  # recomputation keeps only the inputs
-        blocks = block_costs(module, ctx.target, self.act_tensors, self.recompute,
+        target = ctx.hardware()
+        blocks = block_costs(module, target, self.act_tensors, self.recompute,
                              ffn_tensors if self.expert_saves else None)
-        plan = plan_sram(module, blocks, ctx.target)
+        plan = plan_sram(module, blocks, target)
         buffers = plan.buffers
         for unit, count in buffers.items():
             if count == 1 and self.overlap:
@@ -112,8 +109,7 @@ class StreamSchedule(Pass):
             "tokens_per_micro_batch": blocks[0].tokens if blocks else 0, "steps": len(builder.ops),
             "weight_buffers": {unit: (count if self.overlap else 1) for unit, count in buffers.items()},
         }
-        if ctx.target is not None:
-            attrs["sram"] = sram_attr(plan)
+        attrs["sram"] = sram_attr(plan)
         module.body.append(Region("schedule", None, attrs, list(builder.ops)))
         return module
 
@@ -158,9 +154,7 @@ class _Builder:
 
     def tiles(self, unit: str, where: dict[str, Attr]) -> dict[str, Attr]:
         """``{"tiles": n}`` when ``unit`` streams this block in tiles, else nothing."""
-        layer = where["layer"]
-        assert isinstance(layer, int)
-        r = self.plan.residency(layer, unit)
+        r = self.plan.residency(int_attr(where, "layer", None, "schedule step"), unit)
         return {"tiles": r.tiles} if r is not None and r.tiled else {}
 
     def streams(self, unit: str, layer: int) -> bool:
@@ -270,7 +264,7 @@ class _Builder:
             if last:
                 upd = self.step("update", f"{p}.update_{block}", [work],
                                 {**where, "phase": Ident("update"), "block": Ident(block),
-                                 "flops": nbytes // self.element * UPDATE_FLOPS_PER_PARAM[self.optimizer]})
+                                 "flops": nbytes // self.element * OPTIMIZERS[self.optimizer].update_flops})
                 self.step("store_weights", f"{p}.store_{block}", [upd],
                           {**where, "phase": Ident("update"), "block": Ident(block), "bytes": nbytes + extra(nbytes)})
             elif self.streams(unit, b.layer):
@@ -281,8 +275,7 @@ class _Builder:
     def grad_load(self, p: str, unit: str, block: str, nbytes: int, m: int, where: dict[str, Attr]) -> str | None:
         """Partial gradients of earlier micro-batches come back from DRAM (per-micro-batch reload, or a
         tiled block whose gradients cannot stay on chip)."""
-        layer = where["layer"]
-        assert isinstance(layer, int)
+        layer = int_attr(where, "layer", None, "schedule step")
         if not self.streams(unit, layer) or m == 0 or not nbytes:
             return None
         return self.step("load_grads", f"{p}.load_grads_{block}", [self.grads.get((block, layer))],

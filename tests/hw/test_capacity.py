@@ -6,8 +6,9 @@ import pytest
 
 from mozartc.errors import CapacityError
 from mozartc.hw import default_target_path, load_target
-from mozartc.hw.capacity import OPTIMIZERS, check_capacity
+from mozartc.hw.capacity import check_capacity
 from mozartc.hw.target import Target
+from mozartc.optimizers import OPTIMIZERS
 
 DRAM_BYTES = 6 * 8192 * 2**20  # 51_539_607_552
 

@@ -50,4 +50,4 @@ def test_from_trace_file(tiny_ir, tmp_path: Path) -> None:  # type: ignore[no-un
 def test_mismatched_trace(tiny_ir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     save_trace(synthesize(3, 64, 4, 100, seed=0), tmp_path / "t.npz")
     with pytest.raises(TraceError, match="64 experts top-4 but the model's experts ops have 32"):
-        ExpertCluster().run(tiny_ir.clone(), PassContext(trace_path=str(tmp_path / "t.npz")))
+        ExpertCluster(clusters=8).run(tiny_ir.clone(), PassContext(trace_path=str(tmp_path / "t.npz")))

@@ -51,12 +51,16 @@ def test_dump_dir_of_mozart_c_parses_back_and_shows_the_mapping(cli: Callable[..
     result = cli("compile", "olmoe-1b-7b-0924", "--pipeline", "mozart-c", "--dump-dir", dump, "-o", tmp_path / "o.mir")
     assert result.code == 0, result.err
     names = sorted(p.name for p in dump.iterdir())
-    assert names == ["00-input.mir", "01-expert-cluster.mir", "02-allocate.mir", "03-a2a-dedup.mir",
-                     "04-stream-schedule.mir"]
+    # the capacity check the driver runs first is a pass like the others, so the dump shows it
+    assert names == ["00-input.mir", "01-check-capacity.mir", "02-expert-cluster.mir", "03-allocate.mir",
+                     "04-a2a-dedup.mir", "05-stream-schedule.mir"]
     for path in dump.iterdir():
         text = path.read_text()
         assert print_module(parse_module(text, str(path))) == text
-    last = (dump / "04-stream-schedule.mir").read_text()
+    checked = parse_module((dump / "01-check-capacity.mir").read_text(), "01")
+    assert checked.attrs["target"] == "mozart-wafer" and checked.attrs["optimizer"] == "sgd"
+    assert "target" not in parse_module((dump / "00-input.mir").read_text(), "00").attrs
+    last = (dump / "05-stream-schedule.mir").read_text()
     for shown in ("clusters = [[", "chiplets = [", "dispatch_bytes = [", "schedule attributes {", "= load_weights("):
         assert shown in last
 

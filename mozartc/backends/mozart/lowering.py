@@ -1,0 +1,158 @@
+"""The lowering's state and plumbing: instructions so far, per-step indices, dependencies, transfers.
+
+Dependencies are per chiplet where both steps act on it (chiplet c's expert compute waits for
+chiplet c's load and dispatch, not the whole group) and otherwise on every instruction of the step
+they wait for (through one barrier per step when it has more than two), which is what lets light
+clusters load while the heaviest computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mozartc.analysis.experts import ExpertsMapping
+from mozartc.analysis.traffic import expert_act_bytes
+from mozartc.errors import BackendError
+from mozartc.hw.target import Target
+from mozartc.ir.core import Module, Op, Region
+from mozartc.ir.types import DTYPE_BYTES
+from mozartc.isa.instr import Instr
+
+
+@dataclass(frozen=True)
+class Step:
+    """A schedule step being lowered: the op, its instruction kind, layer and block."""
+
+    op: Op
+    kind: str
+    layer: int
+    block: str
+
+
+class Lowering:
+    """The instructions emitted so far and what later steps need to depend on them."""
+
+    def __init__(self, module: Module, target: Target, schedule: Region) -> None:
+        self.module = module
+        self.target = target
+        self.element = DTYPE_BYTES[str(module.attrs["dtype"])]
+        self.seq_len, self.micro_batch = module.int_attr("seq_len"), module.int_attr("micro_batch")
+        self.tokens = self.seq_len * self.micro_batch
+        self.order = str(schedule.attrs.get("order", "load-desc"))
+        self.overlap = schedule.attrs.get("overlap", True) is True
+        ffn_tensors = schedule.attrs.get("expert_act_tensors", 0)
+        self.expert_act_tensors = ffn_tensors if isinstance(ffn_tensors, int) else 0
+        self.instrs: list[Instr] = []
+        # step name -> unit -> instruction indices; and step name -> its joining barrier
+        self.by_unit: dict[str, dict[str, list[int]]] = {}
+        self.joins: dict[str, int] = {}
+        self.pending: dict[str, Op] = {}  # tiled weight loads, lowered with their compute step
+        self.layers = {r.index: {op.name: op for op in r.ops()} for r in module.layers() if r.index is not None}
+        self.head = {op.name: op for op in module.body if isinstance(op, Op)}
+        self.root = target.attention_chiplets[0].name
+        self.experts = [c.name for c in target.expert_chiplets]
+
+    def ops(self, layer: int) -> dict[str, Op]:
+        """The ops of block ``layer`` by name (the LM head's block: the module's top-level ops)."""
+        return self.layers.get(layer, self.head)
+
+    # ---- instructions and dependencies --------------------------------------------------------
+    def emit(self, step: Op, owner: str, op: str, kind: str, after: Sequence[int] = (),
+             **fields: Any) -> int:
+        """Append instruction ``op`` for ``step`` on ``owner`` (a chiplet or switch), after the steps
+        ``step`` waits for and the instructions ``after``; return its index."""
+        deps: list[int] = list(after)
+        for dep in step.operands:
+            units = self.by_unit.get(dep, {})
+            same = units.get(owner) if self.overlap else None
+            deps.extend(same if same else self.join(dep))
+        index = len(self.instrs)
+        self.by_unit.setdefault(step.result_name or "", {}).setdefault(owner, []).append(index)
+        self.instrs.append(Instr(op, kind, f"{step.result_name}.{owner}", tuple(sorted(set(deps))), **fields))
+        return index
+
+    def join(self, step_name: str) -> list[int]:
+        """Instructions that stand for the whole of a step: itself when small, else one barrier joining it.
+
+        A barrier per step keeps fan-in linear: a step on 16 chiplets followed by a step on 16
+        chiplets costs 32 dependency edges through the barrier instead of 256.
+        """
+        if step_name in self.joins:
+            return [self.joins[step_name]]
+        members = sorted(i for idx in self.by_unit.get(step_name, {}).values() for i in idx)
+        if len(members) <= 2:
+            return members
+        self.joins[step_name] = len(self.instrs)
+        self.instrs.append(Instr("barrier", "sync", f"{step_name}.join", deps=tuple(members)))
+        return [self.joins[step_name]]
+
+    def emitted(self, step: Op) -> list[int]:
+        """Every instruction emitted so far for ``step``, in index order."""
+        return sorted(i for idx in self.by_unit.get(step.result_name or "", {}).values() for i in idx)
+
+    # ---- DRAM transfers -----------------------------------------------------------------------
+    def transfer(self, step: Op, op: str, kind: str, chiplet: str, nbytes: int, to_dram: bool,
+                 after: Sequence[int] = ()) -> list[int]:
+        """A DRAM transfer of ``nbytes`` for ``chiplet``, split evenly over the stacks of its node
+        (the attention chiplet's own stacks, an expert chiplet's group stacks); returns the indices."""
+        node = chiplet if chiplet == self.root else self._group_switch(chiplet)
+        stacks = [d.name for d in self.target.dram_of(node)]
+        if not stacks:
+            raise BackendError(f"target {self.target.name} has no DRAM attached to {node}")
+        share = -(-nbytes // len(stacks))
+        out = []
+        for stack in stacks:
+            src, dst = (chiplet, stack) if to_dram else (stack, chiplet)
+            out.append(self.emit(step, chiplet, op, kind, after=after, src=src, dst=dst, bytes=share))
+        return out
+
+    def _group_switch(self, chiplet: str) -> str:
+        group = self.target.chiplet(chiplet).group
+        if group is None:
+            raise BackendError(f"expert chiplet {chiplet} of target {self.target.name} belongs to no group")
+        return self.target.switches[group]
+
+    # ---- how a block divides over chiplets ----------------------------------------------------
+    def shares(self, layer: int, block: str, total: int) -> list[tuple[str, int]]:
+        """How a block's bytes (or FLOPs) divide over the chiplets holding it, in load order."""
+        if block == "attention":
+            return [(self.root, total)]
+        if block == "experts":
+            return proportional(total, self.cluster_weights(self.layers[layer]["experts"]))
+        return [(chiplet, -(-total // len(self.experts))) for chiplet in self.experts]
+
+    def act_shares(self, layer: int, block: str, total: int) -> list[tuple[str, int]]:
+        """How an expert-side activation save divides over the expert chiplets (chiplet order)."""
+        if block != "experts":
+            return self.shares(layer, block, total)  # a split dense FFN: evenly
+        kept = expert_act_bytes(self.layers[layer]["experts"], self.tokens, self.element, self.expert_act_tensors)
+        return proportional(total, list(zip(self.experts, kept, strict=True)))
+
+    def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
+        """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
+        m = ExpertsMapping.from_op(op, placed=True)
+        rows = [(self.experts[chiplet], m.cluster_params(c), m.cluster_work(c), chiplet)
+                for c, chiplet in enumerate(m.placed())]
+        if self.order == "load-desc":
+            rows.sort(key=lambda r: (-r[2], r[3]))
+        else:
+            rows.sort(key=lambda r: r[3])
+        return [(name, weights) for name, weights, _, _ in rows]
+
+
+def piece(total: int, k: int, pieces: int) -> int:
+    """Piece ``k`` of ``total`` cut into ``pieces`` near-equal integers (they add up to ``total``)."""
+    return (total * (k + 1)) // pieces - (total * k) // pieces
+
+
+def proportional(total: int, weights: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``total`` split over the named units in proportion to their weights (each share rounded up)."""
+    whole = sum(w for _, w in weights) or 1
+    return [(unit, -(-total * w // whole)) for unit, w in weights]
+
+
+def tiles(step: Op) -> int:
+    """How many tiles a schedule step's weights stream in (1: resident)."""
+    return step.int_attr("tiles", 1)
