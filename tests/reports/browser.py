@@ -5,8 +5,9 @@ both), driven by selenium with the system chromedriver: nothing is downloaded at
 opened from a ``file://`` URL with the network emulated offline, DNS mapped to nowhere and Chrome's
 background networking off; the browser's console log and the DevTools network log are collected.
 
-Also a script: ``python -m tests.reports.browser PAGE.html OUT.png`` saves a full-page screenshot
-(how ``docs/img/report.png`` was made).
+Also a script: ``python -m tests.reports.browser PAGE.html OUT.png [--colours N]`` saves a full-page
+screenshot, with ``--colours`` reduced to N colours (Pillow) to keep it small; ``docs/img/report.png`` is
+``--colours 256`` of the acceptance command's page.
 """
 
 from __future__ import annotations
@@ -103,11 +104,18 @@ def screenshot(driver: webdriver.Chrome, out: Path) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.reports.browser PAGE.html OUT.png``."""
+    """``python -m tests.reports.browser PAGE.html OUT.png [--colours N]``; exit 1 on console messages."""
     page, out = Path(argv[0]), Path(argv[1])
     with chromium() as driver:
         loaded = load(driver, page)
         screenshot(driver, out)
+    if "--colours" in argv:
+        from PIL import Image
+
+        colours = int(argv[argv.index("--colours") + 1])
+        with Image.open(out) as image:
+            small = image.convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        small.save(out, optimize=True)
     for entry in loaded.console:
         sys.stderr.write(f"console: {entry}\n")
     return 1 if loaded.console else 0
