@@ -149,26 +149,31 @@ def utilisation_heatmap(grid: UtilisationGrid, prefix: str) -> str:
     return to_svg(fig, prefix)
 
 
+#: the traffic matrix labels each cell with its MB up to this many endpoints (beyond, cells get too small)
+LABELLED_ENDPOINTS = 20
+
+
 def traffic_heatmap(traffic: A2ATraffic, prefix: str) -> str:
-    """Source x destination all-to-all bytes (MB), each non-zero cell labelled."""
+    """Source x destination all-to-all bytes (MB); each non-zero cell labelled when the matrix is small."""
     names = traffic.endpoints
+    n = len(names)
     mb = traffic.bytes / 1e6
-    side = max(3.2, 0.32 * len(names) + 1.6)
-    fig = _figure(side)
-    fig.set_figwidth(min(WIDTH_IN, side + 1.8))
+    side = min(8.0, max(3.2, 0.32 * n + 1.6))
+    fig = _figure(side, min(WIDTH_IN, side + 1.8))
+    labels = 6.0 if n > 12 else 8.0
+    ticks = min(labels + 1, max(4.5, 330.0 / max(n, 1)))
     with _style():
         ax = fig.add_subplot()
         top = float(mb.max()) if mb.size else 0.0
         image = ax.imshow(np.where(mb > 0, mb, np.nan), cmap="viridis", vmin=0.0, vmax=max(top, 1e-9),
                           interpolation="none")
-        small = 6.0 if len(names) > 12 else 8.0
-        for (i, j), value in np.ndenumerate(mb):
-            if value > 0:
-                dark = value < 0.6 * top
-                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=small,
-                        color="white" if dark else "black")
-        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=small + 1)
-        ax.set_yticks(range(len(names)), names, fontsize=small + 1)
+        if n <= LABELLED_ENDPOINTS:
+            for (i, j), value in np.ndenumerate(mb):
+                if value > 0:
+                    ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=labels,
+                            color="white" if value < 0.6 * top else "black")
+        ax.set_xticks(range(n), names, rotation=90, fontsize=ticks)
+        ax.set_yticks(range(n), names, fontsize=ticks)
         ax.set_xlabel("destination")
         ax.set_ylabel("source")
         ax.set_facecolor("#f2f2f2")
