@@ -8,6 +8,7 @@ import sys
 from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
+from mozartc.errors import MozartError
 from mozartc.fileio import atomic_write_text, emit_text
 from mozartc.optimizers import OPTIMIZERS
 from mozartc.passes.presets import DEFAULT_PIPELINE
@@ -48,6 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--run", action="store_true", help="time the instruction stream with the executor")
     p.add_argument("--report", metavar="FILE.json", help="with --run: write the report JSON")
     p.add_argument("--perfetto", metavar="FILE.json", help="with --run: write a Perfetto/Chrome trace")
+    p.add_argument("--html", metavar="FILE.html",
+                   help="with --run: write a self-contained HTML report (step, bounds, utilisation, traffic, mapping)")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)
     p.set_defaults(func=run)
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if args.print_pipeline:
         sys.stdout.write(resolve_pipeline(args.pipeline) + "\n")
         return 0
+    if args.html and not args.run:
+        raise MozartError("needs --run: the HTML report shows a timed step", where="--html")
     options = CompileOptions(
         model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
         capacity=args.capacity, optimizer=args.optimizer, backend=args.backend, emit=args.emit,
@@ -73,8 +78,15 @@ def run(args: argparse.Namespace) -> int:
         from mozartc.executor.perfetto import perfetto_json
         from mozartc.executor.report import format_summary, report_json
 
+        html = None
+        if args.html:
+            from mozartc.reports import build_page, render_html
+
+            html = render_html(build_page(result.report, result.timeline, result.module))
         if args.report:
             atomic_write_text(args.report, report_json(result.report))
+        if html is not None:
+            atomic_write_text(args.html, html)
         if args.perfetto:
             atomic_write_text(args.perfetto, perfetto_json(result.timeline))
         sys.stderr.write(format_summary(result.report).rstrip("\n") + "\n")

@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--target", metavar="TARGET.toml", help="hardware target (default: the shipped wafer.toml)")
     p.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
     p.add_argument("--perfetto", metavar="FILE.json", help="write a Perfetto/Chrome trace here (ui.perfetto.dev)")
+    p.add_argument("--html", metavar="FILE.html",
+                   help="write a self-contained HTML report here (step, bounds, utilisation, traffic)")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of the summary")
     model = p.add_argument_group("executor model (docs/executor.md)")
     model.add_argument("--compute-efficiency", type=float, default=ExecOptions.compute_efficiency,
@@ -36,10 +38,17 @@ def run(args: argparse.Namespace) -> int:
     result = run_stream_file(args.stream, args.target, options)
     report_text = report_json(result.report)
     trace_text = perfetto_json(result.timeline) if args.perfetto else None
+    html_text = None
+    if args.html:
+        from mozartc.reports import build_page, render_html  # matplotlib is imported only when asked
+
+        html_text = render_html(build_page(result.report, result.timeline))
     print_notes(result.notes)
     if args.report:
         atomic_write_text(args.report, report_text)
     if trace_text is not None:
         atomic_write_text(args.perfetto, trace_text)
+    if html_text is not None:
+        atomic_write_text(args.html, html_text)
     emit_text(report_text if args.json else format_summary(result.report), None)
     return 0
