@@ -157,12 +157,12 @@ def _gemm_elements(instr: Instr, tl: Timeline, reads: str, memo: dict[tuple[str,
 
 def tokens_per_step(attrs: dict[str, str | int | float | bool]) -> int | None:
     """``micro_batches x micro_batch x seq_len`` from the stream's attributes; None when one is absent."""
-    values = [attrs.get(k) for k in ("micro_batches", "micro_batch", "seq_len")]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
-        return None
     total = 1
-    for v in values:
-        total *= int(v)
+    for key in ("micro_batches", "micro_batch", "seq_len"):
+        value = attrs.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            return None
+        total *= value
     return total
 
 
