@@ -109,6 +109,14 @@ def sensitivity(timelines: dict[str, Timeline]) -> None:
             lo, hi = (total(tl, with_value(_table(tl), field, v)) for v in (low, high))
             cells.append(f"{lo:.1f} .. {hi:.1f} ({(lo / base[m] - 1) * 100:+.0f}% .. {(hi / base[m] - 1) * 100:+.0f}%)")
         print(f"| {field} | {low} .. {high} | " + " | ".join(cells) + " |")
+    cells = []
+    for tl in timelines.values():
+        lo = hi = _table(tl)
+        for field, low, high in RANGES:
+            lo, hi = with_value(lo, field, low), with_value(hi, field, high)
+        a, b = total(tl, lo), total(tl, hi)
+        cells.append(f"{a:.1f} .. {b:.1f} ({a / tl.step_time:.0f} .. {b / tl.step_time:.0f} W)")
+    print("| every parameter at once | low .. high | " + " | ".join(cells) + " |")
 
 
 def sram_check(timelines: dict[str, Timeline]) -> None:
