@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mozartc import __version__
+from mozartc.executor.energy import COMPONENTS, energy_report
 from mozartc.executor.engine import Timeline
 from mozartc.executor.workload import FLOW, SERIAL
 from mozartc.isa.instr import KINDS
@@ -214,6 +215,7 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
                      "gemm_sram_bound": tl.options.gemm_sram_bound,
                      "model": "flow-level max-min sharing"},
     }
+    report.update(energy_report(tl))
     return _round(report)
 
 
@@ -263,4 +265,29 @@ def format_summary(report: dict[str, Any]) -> str:
         chip, entry = max(sram.items(), key=lambda kv: (kv[1]["share"], kv[0]))
         lines.append(f"  sram: fullest {chip} {entry['share']:.1%} ({entry['peak_bytes'] / 1e6:.1f} of "
                      f"{entry['capacity_bytes'] / 1e6:.1f} MB)")
+    energy = report.get("energy_j")
+    if energy:
+        lines.append(energy_line(report))
     return "\n".join(lines) + "\n"
+
+
+def format_si(value: float, unit: str) -> str:
+    """``95.31 J``, ``11.63 mJ``, ``1.798 kW``: four significant digits with an SI prefix."""
+    for prefix, scale in (("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9)):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"0 {unit}" if value == 0 else f"{value / 1e-12:.4g} p{unit}"
+
+
+def energy_line(report: dict[str, Any]) -> str:
+    """One summary line: joules per step and per token, average power, the components largest first."""
+    energy = report["energy_j"]
+    per_token = report.get("energy_per_token_j")
+    power = report.get("average_power_w")
+    head = f"  energy: {format_si(energy['total'], 'J')} per step"
+    if per_token:
+        head += f", {format_si(per_token['total'], 'J')} per token"
+    if power is not None:
+        head += f", {format_si(power, 'W')} average"
+    parts = sorted(((energy[k], k) for k in COMPONENTS if energy[k] > 0), reverse=True)
+    return head + " (" + ", ".join(f"{k} {format_si(v, 'J')}" for v, k in parts) + ")"

@@ -24,7 +24,8 @@ from mozartc.hw.target import Chiplet, DramStack, Target, sram_bandwidth_gbps_pe
 Problem = tuple[str, str]  # (key path, what is wrong and what was expected)
 
 _UNITS = {"_ghz": "GHz", "_gbps": "GB/s", "_gbps_per_tile": "GB/s", "_gbps_per_link": "GB/s",
-          "_mb": "MB", "_mb_per_tile": "MB", "_ns": "ns", "_um": "um", "_mm2": "mm^2", "_nm": "nm"}
+          "_mb": "MB", "_mb_per_tile": "MB", "_ns": "ns", "_um": "um", "_mm2": "mm^2", "_nm": "nm",
+          "_pj": "pJ", "_pj_per_bit": "pJ/bit", "_w": "W", "_w_per_tile": "W"}
 #: keys that earlier versions accepted, with what replaces them
 _REMOVED_KEYS: dict[str, str] = {
     "switch.blocking": "was removed in mozartc 0.2: a switch is a crossbar whose capacity "
@@ -221,6 +222,22 @@ def _cross_checks(spec: TargetSpec) -> list[Problem]:
         if dram.attached_to not in nodes:
             hint = _suggest(dram.attached_to, nodes)
             problems.append((f"dram[{i}].attached_to", f"'{dram.attached_to}' is not a node DRAM can attach to{hint}"))
+    return problems + _energy_checks(spec)
+
+
+def _energy_checks(spec: TargetSpec) -> list[Problem]:
+    """``[energy]`` must price every DRAM kind in use, and only kinds that exist."""
+    energy = spec.energy
+    if energy is None:
+        return []
+    problems: list[Problem] = []
+    used_dram = sorted({d.kind for d in spec.dram if d.kind in spec.dram_kinds})
+    for kind in used_dram:
+        if kind not in energy.dram:
+            problems.append((f"energy.dram.{kind}", "missing: every DRAM kind in [[dram]] needs its "
+                             "pj_per_bit and static_w (docs/energy.md)"))
+    for kind in sorted(set(energy.dram) - set(spec.dram_kinds)):
+        problems.append((f"energy.dram.{kind}", f"no DRAM kind '{kind}'{_suggest(kind, spec.dram_kinds)}"))
     return problems
 
 

@@ -128,6 +128,31 @@ class DramSpec(_Spec):
     attached_to: str = Field(min_length=1)
 
 
+class DramEnergySpec(_Spec):
+    """``[energy.dram.KIND]``: energy of one DRAM kind (named as in ``[dram_kinds]``)."""
+
+    pj_per_bit: float = Field(ge=0, le=1e6, description="read or write of one bit, device and its I/O")
+    static_w: float = Field(ge=0, le=1e4, description="background power of one stack or device")
+
+
+class EnergySpec(_Spec):
+    """``[energy]``: energy per operation and static power (docs/energy.md gives every source).
+
+    Optional as a whole: a target without it loads, and its reports carry no energy.
+    """
+
+    mac_pj: float = Field(ge=0, le=1e3, description="one multiply-accumulate in the target precision")
+    add_pj: float = Field(ge=0, le=1e3, description="one add in the target precision (in-switch reduction)")
+    sram_pj_per_bit: float = Field(ge=0, le=1e3, description="read or write of one bit of tile SRAM")
+    f2f_pj_per_bit: float = Field(ge=0, le=1e3, description="one bit across the logic-SRAM hybrid bond")
+    link_pj_per_bit: float = Field(ge=0, le=1e3, description="one bit over one 2.5D die-to-die hop")
+    switch_pj_per_bit: float = Field(ge=0, le=1e3, description="one bit through a switch crossbar")
+    chiplet_static_w_per_tile: float = Field(ge=0, le=1e3, description="static power of one chiplet tile")
+    switch_static_w: float = Field(ge=0, le=1e4, description="static power of one switch")
+    gemm_sram_reads: Literal["once", "per-array"]
+    dram: dict[str, DramEnergySpec] = Field(min_length=1)
+
+
 class TargetSpec(_Spec):
     """A whole target file."""
 
@@ -139,3 +164,4 @@ class TargetSpec(_Spec):
     switch: SwitchSpec
     dram_kinds: dict[str, DramKindSpec] = Field(min_length=1)
     dram: list[DramSpec] = Field(min_length=1)
+    energy: EnergySpec | None = None

@@ -12,7 +12,7 @@ from mozartc.ir.core import Module
 from mozartc.reports import figures
 from mozartc.reports.data import a2a_traffic, dram_traffic, expert_placement
 from mozartc.reports.model import Section, Table, unavailable
-from mozartc.reports.units import fmt_bytes, fmt_count, fmt_joules, fmt_rate, fmt_share
+from mozartc.reports.units import fmt_bytes, fmt_count, fmt_joules, fmt_rate, fmt_share, total_of
 
 NO_TIMELINE = "the timeline and its instruction stream are needed (they are not in the report JSON)."
 
@@ -109,9 +109,9 @@ def energy(report: dict[str, Any]) -> Section:
     total = numbers.pop("total", sum(numbers.values()))
     names = sorted(numbers, key=lambda k: (-numbers[k], k))
     facts = [("total per step", fmt_joules(total))]
-    per_token = report.get("energy_per_token_j")
-    if isinstance(per_token, int | float):
-        facts.append(("per token", fmt_joules(float(per_token))))
+    per_token = total_of(report.get("energy_per_token_j"))
+    if per_token is not None:
+        facts.append(("per token", fmt_joules(per_token)))
     rows = tuple((n, fmt_joules(numbers[n]), fmt_share(numbers[n] / total if total > 0 else 0.0)) for n in names)
     table = Table(("component", "energy", "share of total"), (*rows, ("total", fmt_joules(total), fmt_share(1.0))),
                   (False, True, True))

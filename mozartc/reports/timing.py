@@ -24,6 +24,7 @@ from mozartc.reports.units import (
     fmt_ratio,
     fmt_seconds,
     fmt_share,
+    total_of,
 )
 
 #: time bins of the utilisation heatmap: fine enough to see each layer of a 16-layer model's forward
@@ -77,9 +78,9 @@ def summary(report: dict[str, Any], module: Module | None) -> Section:
         values["step_over_bound"] = float(ratio)
     if report.get("C_T") is not None:
         facts.append(("C_T (all-to-all copies per token)", f"{float(report['C_T']):.3f}"))
-    energy = report.get("energy_per_token_j")
-    if isinstance(energy, int | float):
-        facts.append(("energy per token", fmt_joules(float(energy))))
+    energy = total_of(report.get("energy_per_token_j"))
+    if energy is not None:
+        facts.append(("energy per token", fmt_joules(energy)))
     totals = report.get("totals") or {}
     facts += [("instructions", fmt_count(int(report["instructions"])))]
     if totals:

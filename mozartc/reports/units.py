@@ -52,6 +52,15 @@ def fmt_joules(joules: float) -> str:
     return f"{joules:.3g} J"
 
 
+def total_of(value: object) -> float | None:
+    """A report figure that is a number, or a dict of components with its ``total``; None otherwise."""
+    if isinstance(value, dict):
+        value = value.get("total")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def fmt_share(share: float) -> str:
     """``98.1%``: a fraction as a percentage with one decimal."""
     return f"{share * 100:.1f}%"

@@ -136,3 +136,18 @@ def test_target_is_frozen() -> None:
     with pytest.raises(ValueError):
         target.links.pitch_um = 1.0  # type: ignore[misc]
     assert hash(target) == hash(load_target(default_target_path()))  # usable as a cache key
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_targets_price_energy(path: Path) -> None:
+    target = load_target(path)
+    energy = target.spec.energy
+    assert energy is not None and set(energy.dram) == {d.kind_name for d in target.dram}
+
+
+def test_target_without_energy_table_loads(tmp_path: Path) -> None:
+    text = default_target_path().read_text()
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text[:text.index("\n[energy]")] + "\n")
+    target = load_target(bare)
+    assert target.spec.energy is None and target.name == load_target(default_target_path()).name

@@ -46,9 +46,9 @@ def test_compiled_report_renders_in_headless_chromium(need_browser: None, cli: C
     assert tuple(loaded.sections) == SECTIONS
     for section, (width, height) in loaded.sections.items():
         assert width > 0 and height > 0, section
-    # a figure in breakdown, critical path, bounds, utilisation, traffic, SRAM and DRAM (the summary and the
-    # mapping are text and tables; energy is not in this report)
-    assert len(loaded.figures) == 7
+    # a figure in breakdown, critical path, bounds, utilisation, traffic, SRAM, DRAM and energy (the summary
+    # and the mapping are text and tables)
+    assert len(loaded.figures) == 8
     assert all(w > 100 and h > 50 for w, h in loaded.figures)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])

@@ -88,6 +88,9 @@ def lower_module(module: Module, target: Target) -> Stream:
     if copies is not None:
         attrs.update({"C_T": copies.sent, "layout_C_T": copies.layout})
     attrs.update(_sram_attrs(schedule))
+    micro_batches = schedule.attrs.get("micro_batches")
+    if isinstance(micro_batches, int):  # tokens per step = micro_batches x micro_batch x seq_len (energy per token)
+        attrs.update(micro_batches=micro_batches, micro_batch=lowering.micro_batch, seq_len=lowering.seq_len)
     return Stream(module.name, attrs, tuple(lowering.instrs))
 
 
