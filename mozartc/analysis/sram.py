@@ -73,17 +73,18 @@ class ChipletSram:
     chiplet: str
     capacity: int
     weights: int
+    buffers: int
     gradients: int
     activations: int
 
     @property
     def peak(self) -> int:
-        """Weights + gradients + activations at the busiest block."""
-        return self.weights + self.gradients + self.activations
+        """Weights + their extra buffers + gradients + activations at the busiest block."""
+        return self.weights + self.buffers + self.gradients + self.activations
 
     def to_attr(self) -> dict[str, Attr]:
         """The IR attribute form."""
-        return {"capacity": self.capacity, "peak": self.peak, "weights": self.weights,
+        return {"capacity": self.capacity, "peak": self.peak, "weights": self.weights, "buffers": self.buffers,
                 "gradients": self.gradients, "activations": self.activations}
 
 
@@ -165,21 +166,23 @@ def _residency(key: tuple[int, str], parts: list[_Share], capacity: dict[str, in
 
 def _peaks(shares: dict[tuple[int, str], list[_Share]], residency: dict[tuple[int, str], Residency],
            buffers: dict[str, int], capacity: dict[str, int], target: Target) -> tuple[ChipletSram, ...]:
-    best: dict[str, tuple[int, int, int]] = {}
+    # per chiplet at its busiest block: (one copy of the weights, the extra buffer copies, gradients,
+    # working set); a tiled block holds two tiles (one computing, one loading) and two tiles of gradients
+    best: dict[str, tuple[int, int, int, int]] = {}
     for key, parts in shares.items():
         r = residency[key]
         for s in parts:
             if r.tiled:
                 tile = -(-s.weights // r.tiles)
-                use = (2 * tile, 2 * tile, s.working)
+                use = (tile, tile, 2 * tile, s.working)
             else:
-                use = (buffers[key[1]] * s.weights, s.weights, s.working)
+                use = (s.weights, (buffers[key[1]] - 1) * s.weights, s.weights, s.working)
             if s.chiplet not in best or sum(use) > sum(best[s.chiplet]):
                 best[s.chiplet] = use
     out = []
     for chip in target.chiplets:
-        w, g, a = best.get(chip.name, (0, 0, 0))
-        out.append(ChipletSram(chip.name, capacity[chip.name], w, g, a))
+        w, b, g, a = best.get(chip.name, (0, 0, 0, 0))
+        out.append(ChipletSram(chip.name, capacity[chip.name], w, b, g, a))
     return tuple(out)
 
 
@@ -232,7 +235,7 @@ def _expert_shares(b: Any, ops: dict[str, Op], target: Target, element: int) -> 
 
 
 def sram_attr(plan: SramPlan) -> dict[str, Attr]:
-    """The schedule's ``sram`` attribute: per chiplet ``{capacity, peak, weights, gradients,
+    """The schedule's ``sram`` attribute: per chiplet ``{capacity, peak, weights, buffers, gradients,
     activations}`` bytes, and the tiled blocks as ``{layer: tiles}`` per unit."""
     tiled: dict[str, dict[str, Attr]] = {}
     for (layer, unit), r in sorted(plan.blocks.items()):

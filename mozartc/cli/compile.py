@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("model", metavar="MODEL",
                    help="qwen3-30b-a3b | olmoe-1b-7b-0924 | deepseek-moe-16b-base | tiny-moe | "
                         "path/to/config.json | path/to/file.py:factory")
-    p.add_argument("--target", metavar="TARGET.toml", help="hardware target (default: the shipped wafer.toml)")
+    p.add_argument("--target", metavar="TARGET",
+                   help="hardware target: a shipped name (mozartc target list) or a TOML file (default: wafer)")
     p.add_argument("--pipeline", default=DEFAULT_PIPELINE,
                    help=f"a preset name or a pass pipeline 'a,b{{k=v}}' (default: {DEFAULT_PIPELINE})")
     p.add_argument("--print-pipeline", action="store_true",

@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", metavar="FILE.mir")
     p.add_argument("--passes", default="", help="pass pipeline, e.g. 'summarize,verify' (default: none)")
     p.add_argument("--trace", metavar="T.npz", help="routing trace for passes that use one")
-    p.add_argument("--target", metavar="TARGET.toml", help="hardware target for mapping passes (default: wafer.toml)")
+    p.add_argument("--target", metavar="TARGET",
+                   help="hardware target for mapping passes: a shipped name or a TOML file (default: wafer)")
     p.add_argument("--micro-batches", type=int, default=MICRO_BATCHES,
                    help=f"micro-batches per training step (default {MICRO_BATCHES})")
     p.add_argument("--seed", type=int, default=0, help="seed for passes that draw random numbers")

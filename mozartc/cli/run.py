@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Parse and verify FILE.mzs against the target, time it with the flow-level "
                                    "executor, print step time, breakdown and lower bound.")
     p.add_argument("stream", metavar="FILE.mzs", help="instruction stream (from mozartc compile --emit isa)")
-    p.add_argument("--target", metavar="TARGET.toml", help="hardware target (default: the shipped wafer.toml)")
+    p.add_argument("--target", metavar="TARGET",
+                   help="hardware target: a shipped name (mozartc target list) or a TOML file (default: wafer)")
     p.add_argument("--report", metavar="FILE.json", help="write the JSON report here")
     p.add_argument("--perfetto", metavar="FILE.json", help="write a Perfetto/Chrome trace here (ui.perfetto.dev)")
     p.add_argument("--html", metavar="FILE.html",

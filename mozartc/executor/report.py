@@ -32,6 +32,7 @@ import numpy as np
 from mozartc import __version__
 from mozartc.executor.energy import COMPONENTS, energy_report
 from mozartc.executor.engine import Timeline
+from mozartc.executor.memory import dram_bytes, memory_lines, sram_bytes
 from mozartc.executor.workload import FLOW, SERIAL
 from mozartc.isa.instr import KINDS
 
@@ -209,7 +210,8 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
         "lower_bounds_s": {k: v for k, (v, _) in bounds.items()},
         "step_over_bound": step / bound if bound > 0 else None,
         "utilization": utilization(tl),
-        "sram": sram_occupancy(attrs),
+        "sram_bytes": sram_bytes(attrs),
+        "dram_bytes": dram_bytes(attrs),
         "totals": totals,
         "executor": {"compute_efficiency": tl.options.compute_efficiency,
                      "gemm_sram_bound": tl.options.gemm_sram_bound,
@@ -217,20 +219,6 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
     }
     report.update(energy_report(tl))
     return _round(report)
-
-
-def sram_occupancy(attrs: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per chiplet, the schedule's peak SRAM use (from the stream's ``sram.peak.CHIP`` and
-    ``sram.capacity.CHIP`` attributes): ``{peak_bytes, capacity_bytes, share}``; empty when the
-    stream does not say."""
-    out: dict[str, dict[str, float]] = {}
-    for key, value in sorted(attrs.items()):
-        if key.startswith("sram.peak.") and isinstance(value, int):
-            chip = key[len("sram.peak."):]
-            capacity = attrs.get(f"sram.capacity.{chip}")
-            if isinstance(capacity, int) and capacity > 0:
-                out[chip] = {"peak_bytes": value, "capacity_bytes": capacity, "share": value / capacity}
-    return out
 
 
 def report_json(report: dict[str, Any]) -> str:
@@ -260,11 +248,7 @@ def format_summary(report: dict[str, Any]) -> str:
                  + (f", step/bound {ratio:.3f}" if ratio is not None else ""))
     busiest = sorted(report["utilization"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     lines.append("  busiest: " + ", ".join(f"{k} {v:.1%}" for k, v in busiest))
-    sram = report.get("sram") or {}
-    if sram:
-        chip, entry = max(sram.items(), key=lambda kv: (kv[1]["share"], kv[0]))
-        lines.append(f"  sram: fullest {chip} {entry['share']:.1%} ({entry['peak_bytes'] / 1e6:.1f} of "
-                     f"{entry['capacity_bytes'] / 1e6:.1f} MB)")
+    lines += memory_lines(report)
     energy = report.get("energy_j")
     if energy:
         lines.append(energy_line(report))

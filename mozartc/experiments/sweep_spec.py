@@ -212,16 +212,14 @@ def pipeline_with_method(pipeline: str, method: str | None) -> str:
 
 def resolve_target(value: str, base_dir: Path, name: str, key: str) -> str:
     """A shipped target name (``wafer``, ``olmoe-1b-7b-0924-ssd``) or a path relative to the spec."""
-    from mozartc.hw import default_target_path
+    from mozartc.errors import TargetError
+    from mozartc.hw.shipped import shipped_path
 
     if "/" not in value and not value.endswith(".toml"):
-        shipped = default_target_path().parent / f"{value}.toml"
-        if not shipped.is_file():
-            names = sorted(p.stem for p in shipped.parent.glob("*.toml"))
-            close = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else f" (shipped: {', '.join(names)})"
-            raise MozartError(f"no shipped target named '{value}'{hint}", where=f"{name}: {key}")
-        return str(shipped)
+        try:
+            return str(shipped_path(value))
+        except TargetError as err:
+            raise MozartError(err.message, where=f"{name}: {key}") from None
     return _existing(base_dir / value, name, key)
 
 

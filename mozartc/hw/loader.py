@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from mozartc.errors import TargetError
 from mozartc.hw.schema import TargetSpec
+from mozartc.hw.shipped import DEFAULT_TARGET, SHIPPED_DIR, resolve_target, shipped_path
 from mozartc.hw.target import Chiplet, DramStack, Target, sram_bandwidth_gbps_per_tile
 
 Problem = tuple[str, str]  # (key path, what is wrong and what was expected)
@@ -37,15 +38,17 @@ _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 def default_target_path() -> Path:
     """The shipped default target, the paper's system (``targets/wafer.toml``)."""
-    return Path(__file__).resolve().parent / "targets" / "wafer.toml"
+    return shipped_path(DEFAULT_TARGET)
 
 
 def load_target(path: str | Path) -> Target:
-    """Parse, validate and resolve the target file at ``path``; raise TargetError listing every problem."""
-    name = str(path)
-    raw = _read_toml(Path(path), name)
+    """Parse, validate and resolve the target file at ``path`` (or the shipped target of that name,
+    :mod:`mozartc.hw.shipped`); raise TargetError listing every problem."""
+    file = resolve_target(path)
+    name = str(file) if file.parent == SHIPPED_DIR and str(path) != str(file) else str(path)
+    raw = _read_toml(file, name)
     spec = parse_target_spec(raw, name)
-    return _resolve(spec, Path(path))
+    return _resolve(spec, file)
 
 
 def target_from_dict(raw: dict[str, Any], name: str = "<dict>") -> Target:

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from mozartc.errors import PassError
 from mozartc.executor.engine import Timeline
+from mozartc.executor.memory import SRAM_PARTS
 from mozartc.ir.core import Module
 from mozartc.reports import figures
 from mozartc.reports.data import a2a_traffic, dram_traffic, expert_placement
@@ -50,49 +51,55 @@ def traffic(tl: Timeline | None) -> Section:
 def sram(report: dict[str, Any]) -> Section:
     """Peak SRAM use of the schedule per chiplet against its capacity."""
     title = "SRAM per chiplet"
-    lead = ("The schedule's peak SRAM use on each chiplet (weights, gradients and activations it keeps at once) "
-            "against the chiplet's SRAM capacity.")
-    entries = report.get("sram") or {}
+    lead = ("The schedule's peak SRAM use on each chiplet, at its busiest block, by what holds it: one copy of "
+            "the weights, the extra weight buffers (double buffering), gradients and activations; against the "
+            "chiplet's SRAM capacity.")
+    entries = report.get("sram_bytes") or {}
     if not entries:
-        return unavailable("sram", title, lead, "the instruction stream does not record SRAM peaks "
-                                               "(sram.peak.* attributes, written by the stream-schedule pass).")
+        return unavailable("sram", title, lead, "the instruction stream does not record SRAM use "
+                                               "(sram.* attributes, written from the stream-schedule pass's plan).")
     names = sorted(entries, key=lambda n: (0 if n.startswith("attention") else 1, len(n), n))
     shares = [float(entries[n]["share"]) * 100 for n in names]
-    labels = [f"{fmt_share(entries[n]['share'])}: {fmt_bytes(entries[n]['peak_bytes'])} of "
-              f"{fmt_bytes(entries[n]['capacity_bytes'])}" for n in names]
+    labels = [f"{fmt_share(entries[n]['share'])}: {fmt_bytes(entries[n]['peak'])} of "
+              f"{fmt_bytes(entries[n]['capacity'])}" for n in names]
     figure = figures.hbars(names, shares, labels, "peak SRAM use (% of capacity)", "sram", xmax=125.0)
-    rows = tuple((n, fmt_bytes(entries[n]["peak_bytes"]), fmt_bytes(entries[n]["capacity_bytes"]),
-                  fmt_share(entries[n]["share"])) for n in names)
-    table = Table(("chiplet", "peak", "capacity", "share"), rows, (False, True, True, True))
+    rows = tuple((n, *(fmt_bytes(entries[n][k]) for k in SRAM_PARTS), fmt_bytes(entries[n]["peak"]),
+                  fmt_bytes(entries[n]["capacity"]), fmt_share(entries[n]["share"])) for n in names)
+    table = Table(("chiplet", *SRAM_PARTS, "peak", "capacity", "share"), rows,
+                  (False, *(True,) * len(SRAM_PARTS), True, True, True))
     return Section("sram", title, lead, figure=Markup(figure), tables=(table,),
-                   values={n: float(entries[n]["peak_bytes"]) for n in names})
+                   values={n: float(entries[n]["peak"]) for n in names})
 
 
 def dram(report: dict[str, Any], tl: Timeline | None) -> Section:
     """Per DRAM stack: bytes read and written in the step, average rate and bandwidth use, capacity."""
     title = "DRAM per stack"
     lead = ("Bytes each DRAM stack reads and writes in one step, its average rate and the share of its bandwidth "
-            "in use over the step; and the stack's capacity. How much of the capacity holds data is not in the "
-            "report, so it is not shown.")
+            "in use over the step; and what the step keeps in it (weights, optimizer state, partial gradients, "
+            "saved activations) against its capacity, with the bytes that do not fit.")
     if tl is None:
         return unavailable("dram", title, lead, NO_TIMELINE)
     step = tl.step_time
     moved = dram_traffic(tl.stream)
     util = report["utilization"]
+    kept = report.get("dram_bytes") or {}
     rows, names, use, labels = [], [], [], []
     values: dict[str, float] = {}
     for stack in tl.target.dram:
         read, written = moved.get(stack.name, (0, 0))
         share = float(util.get(f"dram:{stack.name}", 0.0))
         rate = (read + written) / step if step > 0 else 0.0
-        rows.append((stack.name, stack.attached_to, fmt_bytes(stack.capacity_bytes), fmt_bytes(read),
+        entry = kept.get(stack.name)
+        in_use = (f"{fmt_bytes(entry['in_use'])} ({fmt_share(entry['share'])})"
+                  + (f", {fmt_bytes(entry['spill'])} do not fit" if entry["spill"] else "")) if entry else "n/a"
+        rows.append((stack.name, stack.attached_to, fmt_bytes(stack.capacity_bytes), in_use, fmt_bytes(read),
                      fmt_bytes(written), fmt_rate(rate), fmt_share(share)))
         names.append(f"{stack.name} ({stack.attached_to})")
         use.append(share * 100)
         labels.append(f"{fmt_share(share)}: {fmt_rate(rate)} of {fmt_rate(stack.bandwidth_gbps * 1e9)}")
         values[f"{stack.name}:read"], values[f"{stack.name}:written"] = float(read), float(written)
-    table = Table(("stack", "attached to", "capacity", "read", "written", "average rate", "bandwidth use"),
-                  tuple(rows), (False, False, True, True, True, True, True))
+    table = Table(("stack", "attached to", "capacity", "in use", "read", "written", "average rate", "bandwidth use"),
+                  tuple(rows), (False, False, True, True, True, True, True, True))
     figure = figures.hbars(names, use, labels, "bandwidth in use over the step (% of the stack's bandwidth)",
                            "dram", xmax=135.0)
     return Section("dram", title, lead, figure=Markup(figure), tables=(table,), values=values)

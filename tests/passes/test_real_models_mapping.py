@@ -30,9 +30,9 @@ def _run(name: str) -> CompileResult:
 
 def _check(result: CompileResult) -> None:
     assert result.report is not None and result.report["step_time_s"] > 0
-    sram = result.report["sram"]
+    sram = result.report["sram_bytes"]
     assert len(sram) == 17
-    assert all(entry["peak_bytes"] <= entry["capacity_bytes"] for entry in sram.values())
+    assert all(entry["peak"] <= entry["capacity"] for entry in sram.values())
     assert result.report["step_time_s"] >= result.report["lower_bound_s"]
 
 

@@ -43,17 +43,19 @@ def test_the_plan_tiles_every_moe_block_in_three(result: CompileResult) -> None:
     assert sram["tiled"] == {"experts": {"l1": 3, "l2": 3, "l3": 3}}
     expert = sram["expert0"]
     assert isinstance(expert, dict) and expert["capacity"] == SRAM == 41943
-    # two weight tiles and two gradient tiles of W / 3 = 8192 bytes, plus the working set
-    assert expert["weights"] == expert["gradients"] == 2 * W // 3
+    # two weight tiles (one computing, one loading: weights + buffers) and two gradient tiles of
+    # W / 3 = 8192 bytes, plus the working set
+    assert expert["weights"] == expert["buffers"] == W // 3
+    assert expert["gradients"] == 2 * W // 3
     assert isinstance(expert["activations"], int) and 0 < expert["activations"] <= 9175
     assert any("stream in tiles" in note for note in result.notes)
 
 
 def test_report_sram_never_exceeds_capacity(result: CompileResult) -> None:
     assert result.report is not None
-    sram = result.report["sram"]
+    sram = result.report["sram_bytes"]
     assert len(sram) == 17
-    assert all(entry["peak_bytes"] <= entry["capacity_bytes"] for entry in sram.values())
+    assert all(entry["peak"] <= entry["capacity"] for entry in sram.values())
 
 
 def test_tiles_stream_every_micro_batch_through_two_buffers(result: CompileResult) -> None:

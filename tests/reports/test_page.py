@@ -117,7 +117,7 @@ def test_sections_and_numbers_match_the_report(mapped: tuple[dict[str, Any], Tim
     assert bounds.rows[0][1] == fmt_seconds(report["lower_bound_s"]) and bounds.rows[0][3] == report["lower_bound_from"]
     assert all(r[2] == (fmt_ratio(step / values[r[0]]) if values[r[0]] > 0 else "-") for r in bounds.rows)
     sram = page.section("sram").tables[0]
-    assert sram.column("peak") == [fmt_bytes(report["sram"][c]["peak_bytes"]) for c in sram.column("chiplet")]
+    assert sram.column("peak") == [fmt_bytes(report["sram_bytes"][c]["peak"]) for c in sram.column("chiplet")]
     dram = page.section("dram").tables[0]
     assert dram.column("bandwidth use") == [fmt_share(report["utilization"][f"dram:{s}"]) for s in dram.column("stack")]
 

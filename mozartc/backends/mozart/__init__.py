@@ -88,23 +88,50 @@ def lower_module(module: Module, target: Target) -> Stream:
     if copies is not None:
         attrs.update({"C_T": copies.sent, "layout_C_T": copies.layout})
     attrs.update(_sram_attrs(schedule))
+    attrs.update(_dram_attrs(lowering))
     micro_batches = schedule.attrs.get("micro_batches")
     if isinstance(micro_batches, int):  # tokens per step = micro_batches x micro_batch x seq_len (energy per token)
         attrs.update(micro_batches=micro_batches, micro_batch=lowering.micro_batch, seq_len=lowering.seq_len)
     return Stream(module.name, attrs, tuple(lowering.instrs))
 
 
+#: per chiplet, the SRAM plan's entries the stream carries as ``sram.KEY.CHIP`` (bytes)
+SRAM_KEYS = ("capacity", "peak", "weights", "buffers", "gradients", "activations")
+#: per DRAM stack, what the stream carries as ``dram.KEY.STACK`` (bytes)
+DRAM_KEYS = ("capacity", "weights", "state", "gradients", "activations")
+
+
 def _sram_attrs(schedule: Region) -> dict[str, str | int | float | bool]:
-    """``sram.peak.CHIP`` and ``sram.capacity.CHIP`` (bytes) from the schedule's SRAM plan."""
+    """``sram.KEY.CHIP`` (bytes, :data:`SRAM_KEYS`) from the schedule's SRAM plan."""
     sram = schedule.attrs.get("sram")
     out: dict[str, str | int | float | bool] = {}
     if isinstance(sram, dict):
         for chip, entry in sram.items():
-            if isinstance(entry, dict):
-                peak, capacity = entry.get("peak"), entry.get("capacity")
-                if isinstance(peak, int) and isinstance(capacity, int):
-                    out[f"sram.peak.{chip}"] = peak
-                    out[f"sram.capacity.{chip}"] = capacity
+            if isinstance(entry, dict) and isinstance(entry.get("peak"), int):
+                for key in SRAM_KEYS:
+                    value = entry.get(key)
+                    if isinstance(value, int):
+                        out[f"sram.{key}.{chip}"] = value
+    return out
+
+
+def _dram_attrs(lowering: Lowering) -> dict[str, str | int | float | bool]:
+    """``dram.KEY.STACK`` (bytes, :data:`DRAM_KEYS`): what the step keeps in each stack
+    (:func:`~mozartc.backends.mozart.lowering.footprint_category`) and the stack's capacity.
+
+    The embedding table is kept too, split over the attention chiplet's stacks: the schedule reads a
+    row of it per token and does not stream it, so no transfer counts it."""
+    out: dict[str, str | int | float | bool] = {}
+    root_stacks = [d.name for d in lowering.target.dram_of(lowering.root)]
+    table = sum(op.int_attr("param_bytes", 0) for op in lowering.module.ops_named("embed"))
+    for stack in lowering.target.dram:
+        use = lowering.dram_use.get(stack.name, {})
+        embedding = -(-table // len(root_stacks)) if stack.name in root_stacks else 0
+        weights = use.get("weights", 0)
+        kept = {"capacity": stack.capacity_bytes, "weights": weights + embedding,
+                "state": max(0, use.get("stored", 0) - weights), "gradients": use.get("gradients", 0),
+                "activations": use.get("activations", 0)}
+        out.update({f"dram.{key}.{stack.name}": kept[key] for key in DRAM_KEYS})
     return out
 
 

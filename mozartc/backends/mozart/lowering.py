@@ -53,6 +53,8 @@ class Lowering:
         self.head = {op.name: op for op in module.body if isinstance(op, Op)}
         self.root = target.attention_chiplets[0].name
         self.experts = [c.name for c in target.expert_chiplets]
+        # stack -> what the step keeps there (footprint_category) -> bytes
+        self.dram_use: dict[str, dict[str, int]] = {}
 
     def ops(self, layer: int) -> dict[str, Op]:
         """The ops of block ``layer`` by name (the LM head's block: the module's top-level ops)."""
@@ -102,10 +104,14 @@ class Lowering:
         if not stacks:
             raise BackendError(f"target {self.target.name} has no DRAM attached to {node}")
         share = -(-nbytes // len(stacks))
+        category = footprint_category(step)
         out = []
         for stack in stacks:
             src, dst = (chiplet, stack) if to_dram else (stack, chiplet)
             out.append(self.emit(step, chiplet, op, kind, after=after, src=src, dst=dst, bytes=share))
+            if category is not None:
+                use = self.dram_use.setdefault(stack, {})
+                use[category] = use.get(category, 0) + share
         return out
 
     def _group_switch(self, chiplet: str) -> str:
@@ -140,6 +146,26 @@ class Lowering:
         else:
             rows.sort(key=lambda r: r[3])
         return [(name, weights) for name, weights, _, _ in rows]
+
+
+def footprint_category(step: Op) -> str | None:
+    """What a DRAM transfer of ``step`` says the step keeps in that stack (one count per thing kept).
+
+    ``weights``: the first forward micro-batch's weight loads (every block's weights, once);
+    ``activations``: every forward activation save (all of them are live when backward starts);
+    ``gradients``: the first micro-batch's partial-gradient stores (one buffer per streamed block);
+    ``stored``: the weights and optimizer state written back by the update (state = stored - weights).
+    """
+    phase, mb = str(step.attrs.get("phase", "")), step.attrs.get("mb")
+    if step.name == "load_weights" and phase == "fwd" and mb == 0:
+        return "weights"
+    if step.name == "save_act" and phase == "fwd":
+        return "activations"
+    if step.name == "store_grads" and mb == 0:
+        return "gradients"
+    if step.name == "store_weights":
+        return "stored"
+    return None
 
 
 def piece(total: int, k: int, pieces: int) -> int:
