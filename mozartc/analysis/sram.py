@@ -40,7 +40,7 @@ from typing import Any
 from mozartc.analysis.experts import ExpertsMapping
 from mozartc.analysis.traffic import dispatch_copies
 from mozartc.errors import PassError
-from mozartc.hw.target import MB_BYTES, Target
+from mozartc.hw.target import Target
 from mozartc.ir.attrs import Attr
 from mozartc.ir.core import Module, Op
 from mozartc.ir.types import DTYPE_BYTES
@@ -120,7 +120,7 @@ def plan_sram(module: Module, blocks: list[Any], target: Target | None) -> SramP
     element = DTYPE_BYTES[str(module.attrs["dtype"])]
     seq_len = module.int_attr("seq_len")
     ops = _block_ops(module)
-    capacity = {c.name: int(c.sram_mb * MB_BYTES) for c in target.chiplets}
+    capacity = {c.name: c.sram_bytes for c in target.chiplets}
     cols = {c.name: c.kind.array_cols for c in target.chiplets}
     kind_of = {c.name: c.kind_name for c in target.chiplets}
     shares: dict[tuple[int, str], list[_Share]] = {}

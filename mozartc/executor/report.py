@@ -35,6 +35,7 @@ from mozartc.executor.engine import Timeline
 from mozartc.executor.memory import dram_bytes, memory_lines, sram_bytes
 from mozartc.executor.workload import FLOW, SERIAL
 from mozartc.isa.instr import KINDS
+from mozartc.units import fmt_seconds, fmt_si
 
 #: breakdown priority, highest first
 PRIORITY: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync")
@@ -226,22 +227,14 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
-def format_seconds(seconds: float) -> str:
-    """``12.35 ms``, ``3.2 us``: four significant digits in the largest unit below the value."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.4g} {unit}"
-    return "0 s" if seconds == 0 else f"{seconds / 1e-9:.4g} ns"
-
-
 def format_summary(report: dict[str, Any]) -> str:
     """A few human lines: step time, breakdown, bound and the busiest resources."""
     step = report["step_time_s"]
-    ms = format_seconds
+    ms = fmt_seconds
 
     lines = [f"{report['stream']} on {report['target']}: {report['instructions']} instructions, "
              f"step time {ms(step)}"]
-    parts = [f"{k} {ms(v)}" for k, v in report["breakdown_s"].items() if v > 0]
+    parts = [f"{k} {ms(v)}" for k, v in report["breakdown_s"].items() if ms(v) != "0 s"]
     lines.append("  breakdown: " + (", ".join(parts) or "empty"))
     ratio = report["step_over_bound"]
     lines.append(f"  lower bound {ms(report['lower_bound_s'])} ({report['lower_bound_from']})"
@@ -255,23 +248,15 @@ def format_summary(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_si(value: float, unit: str) -> str:
-    """``95.31 J``, ``11.63 mJ``, ``1.798 kW``: four significant digits with an SI prefix."""
-    for prefix, scale in (("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9)):
-        if abs(value) >= scale:
-            return f"{value / scale:.4g} {prefix}{unit}"
-    return f"0 {unit}" if value == 0 else f"{value / 1e-12:.4g} p{unit}"
-
-
 def energy_line(report: dict[str, Any]) -> str:
     """One summary line: joules per step and per token, average power, the components largest first."""
     energy = report["energy_j"]
     per_token = report.get("energy_per_token_j")
     power = report.get("average_power_w")
-    head = f"  energy: {format_si(energy['total'], 'J')} per step"
+    head = f"  energy: {fmt_si(energy['total'], 'J')} per step"
     if per_token:
-        head += f", {format_si(per_token['total'], 'J')} per token"
+        head += f", {fmt_si(per_token['total'], 'J')} per token"
     if power is not None:
-        head += f", {format_si(power, 'W')} average"
+        head += f", {fmt_si(power, 'W')} average"
     parts = sorted(((energy[k], k) for k in COMPONENTS if energy[k] > 0), reverse=True)
-    return head + " (" + ", ".join(f"{k} {format_si(v, 'J')}" for v, k in parts) + ")"
+    return head + " (" + ", ".join(f"{k} {fmt_si(v, 'J')}" for v, k in parts) + ")"

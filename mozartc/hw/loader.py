@@ -25,7 +25,7 @@ from mozartc.hw.target import Chiplet, DramStack, Target, sram_bandwidth_gbps_pe
 Problem = tuple[str, str]  # (key path, what is wrong and what was expected)
 
 _UNITS = {"_ghz": "GHz", "_gbps": "GB/s", "_gbps_per_tile": "GB/s", "_gbps_per_link": "GB/s",
-          "_mb": "MB", "_mb_per_tile": "MB", "_ns": "ns", "_um": "um", "_mm2": "mm^2", "_nm": "nm",
+          "_mb": "MiB", "_mb_per_tile": "MiB", "_ns": "ns", "_um": "um", "_mm2": "mm^2", "_nm": "nm",
           "_pj": "pJ", "_pj_per_bit": "pJ/bit", "_w": "W", "_w_per_tile": "W"}
 #: keys that earlier versions accepted, with what replaces them
 _REMOVED_KEYS: dict[str, str] = {

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from mozartc.hw.target import Chiplet, Target, sram_bandwidth_gbps_per_tile
+from mozartc.units import fmt_bytes, fmt_mib, fmt_rate
 
 
 def _d2d_links(target: Target, chip: Chiplet) -> int:
@@ -21,7 +22,7 @@ def _chiplet_row(target: Target, chip: Chiplet) -> dict[str, Any]:
     return {
         "name": chip.name, "role": chip.role, "kind": chip.kind_name, "group": chip.group,
         "tiles": chip.kind.tiles, "arrays": chip.arrays, "pes": chip.pes,
-        "peak_flops": chip.peak_flops(target.clock_ghz), "sram_mb": round(chip.sram_mb, 6),
+        "peak_flops": chip.peak_flops(target.clock_ghz), "sram_bytes": chip.sram_bytes,
         "sram_bandwidth_gbps": chip.kind.tiles * sram_bandwidth_gbps_per_tile(chip.kind, target.links),
         "d2d_links": links, "d2d_bandwidth_gbps": links * per_link,
         "d2d_bandwidth_gbps_per_direction": links / 2 * per_link,
@@ -42,10 +43,11 @@ def target_summary(target: Target) -> dict[str, Any]:
         })
         entry["count"] += 1
     stacks = [{"name": d.name, "kind": d.kind_name, "technology": d.technology, "capacity_mb": d.capacity_mb,
-               "bandwidth_gbps": d.bandwidth_gbps, "latency_ns": d.latency_ns, "attached_to": d.attached_to}
+               "capacity_bytes": d.capacity_bytes, "bandwidth_gbps": d.bandwidth_gbps, "latency_ns": d.latency_ns,
+               "attached_to": d.attached_to}
               for d in target.dram]
     per_node = [{"node": node, "group": g, "stacks": len(target.dram_of(node)),
-                 "capacity_mb": sum(d.capacity_mb for d in target.dram_of(node)),
+                 "capacity_bytes": sum(d.capacity_bytes for d in target.dram_of(node)),
                  "bandwidth_gbps": sum(d.bandwidth_gbps for d in target.dram_of(node))}
                 for g, node in [(None, target.attention_chiplets[0].name), *enumerate(target.switches)]]
     return {
@@ -54,9 +56,9 @@ def target_summary(target: Target) -> dict[str, Any]:
         "attention_chiplets": len(target.attention_chiplets), "expert_chiplets": len(target.expert_chiplets),
         "groups": target.groups, "chiplets_per_group": target.chiplets_per_group,
         "peak_flops_total": target.peak_flops_total(),
-        "sram_mb_total": round(sum(c.sram_mb for c in target.chiplets), 6),
+        "sram_bytes_total": sum(c.sram_bytes for c in target.chiplets),
         "chiplet_kinds": kinds, "chiplets": chips, "dram_stacks": stacks, "dram_per_node": per_node,
-        "dram_capacity_mb_total": sum(d.capacity_mb for d in target.dram),
+        "dram_capacity_bytes_total": sum(d.capacity_bytes for d in target.dram),
         "dram_bandwidth_gbps_total": sum(d.bandwidth_gbps for d in target.dram),
         "links": {"bandwidth_gbps_per_link": target.links.bandwidth_gbps_per_link,
                   "pitch_um": target.links.pitch_um, "bump_rows": target.links.bump_rows,
@@ -79,9 +81,8 @@ def render_summary(s: dict[str, Any]) -> str:
     con.print(f"target {s['name']}  ({s['source']})")
     con.print(f"{s['attention_chiplets']} attention + {s['expert_chiplets']} expert chiplets in {s['groups']} groups "
               f"of {s['chiplets_per_group']}, {s['clock_ghz']} GHz, {s['precision']}")
-    con.print(f"peak "
-              f"{_fmt_flops(s['peak_flops_total'])}, SRAM {s['sram_mb_total']:.1f} MB, DRAM "
-              f"{s['dram_capacity_mb_total']:.0f} MB at {s['dram_bandwidth_gbps_total']:.1f} GB/s total")
+    con.print(f"peak {_fmt_flops(s['peak_flops_total'])}, SRAM {fmt_bytes(s['sram_bytes_total'])}, DRAM "
+              f"{fmt_bytes(s['dram_capacity_bytes_total'])} at {fmt_rate(s['dram_bandwidth_gbps_total'] * 1e9)} total")
     kinds = Table(title="chiplet kinds")
     for col in ("kind", "count", "tiles x arrays", "array", "dataflow", "peak / chiplet", "SRAM / tile",
                 "links / edge"):
@@ -89,7 +90,7 @@ def render_summary(s: dict[str, Any]) -> str:
     for name, k in s["chiplet_kinds"].items():
         kinds.add_row(name, str(k["count"]), f"{k['tiles']} x {k['arrays_per_tile']}",
                       f"{k['array_rows']}x{k['array_cols']}", k["dataflow"], _fmt_flops(k["peak_flops"]),
-                      f"{k['sram_mb_per_tile']} MB, {k['sram_bandwidth_gbps_per_tile']:g} GB/s",
+                      f"{fmt_mib(k['sram_mb_per_tile'])}, {k['sram_bandwidth_gbps_per_tile']:g} GB/s",
                       str(k["d2d_links_per_edge"]))
     con.print(kinds)
     d2d = Table(title=f"die-to-die ({s['links']['bandwidth_gbps_per_link']} GB/s per link, "
@@ -101,11 +102,11 @@ def render_summary(s: dict[str, Any]) -> str:
                     f"{c['d2d_bandwidth_gbps']:.1f}", f"{c['d2d_bandwidth_gbps_per_direction']:.1f}")
     con.print(d2d)
     dram = Table(title="DRAM per node")
-    for col in ("node", "group", "stacks", "capacity MB", "bandwidth GB/s"):
+    for col in ("node", "group", "stacks", "capacity", "bandwidth GB/s"):
         dram.add_column(col, justify="left" if col == "node" else "right")
     for n in s["dram_per_node"]:
         dram.add_row(n["node"], "-" if n["group"] is None else str(n["group"]), str(n["stacks"]),
-                     f"{n['capacity_mb']:.0f}", f"{n['bandwidth_gbps']:.1f}")
+                     fmt_bytes(n["capacity_bytes"]), f"{n['bandwidth_gbps']:.1f}")
     con.print(dram)
     sw = s["switch"]
     con.print(f"switch: {sw['bandwidth_gbps']} GB/s, {sw['latency_ns']} ns, reduction "

@@ -72,8 +72,13 @@ class Chiplet:
 
     @property
     def sram_mb(self) -> float:
-        """SRAM capacity of the chiplet in MB (tiles x SRAM per tile)."""
+        """SRAM capacity of the chiplet in the file's MB (MiB, 2^20 bytes): tiles x SRAM per tile."""
         return self.kind.tiles * self.kind.sram_mb_per_tile
+
+    @property
+    def sram_bytes(self) -> int:
+        """SRAM capacity of the chiplet in bytes (``sram_mb * 2**20``)."""
+        return int(self.sram_mb * MB_BYTES)
 
 
 @dataclass(frozen=True)

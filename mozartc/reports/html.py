@@ -21,7 +21,7 @@ from mozartc.fileio import atomic_write_text
 from mozartc.ir.core import Module
 from mozartc.reports import machine, timing
 from mozartc.reports.model import Page
-from mozartc.reports.units import fmt_seconds
+from mozartc.units import fmt_seconds
 
 TEMPLATE = "report.html.j2"
 

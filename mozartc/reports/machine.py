@@ -13,7 +13,7 @@ from mozartc.ir.core import Module
 from mozartc.reports import figures
 from mozartc.reports.data import a2a_traffic, dram_traffic, expert_placement
 from mozartc.reports.model import Section, Table, unavailable
-from mozartc.reports.units import fmt_bytes, fmt_count, fmt_joules, fmt_rate, fmt_share, total_of
+from mozartc.units import fmt_bytes, fmt_count, fmt_joules, fmt_rate, fmt_share, total_of
 
 NO_TIMELINE = "the timeline and its instruction stream are needed (they are not in the report JSON)."
 

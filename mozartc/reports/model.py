@@ -1,7 +1,7 @@
 """The page model of the HTML report: sections of facts, tables and figures, already formatted.
 
 The template (``templates/report.html.j2``) only lays these out; every number is rounded and given
-its unit here (:mod:`mozartc.reports.units`), and ``values`` keeps the raw numbers a section shows
+its unit here (:mod:`mozartc.units`), and ``values`` keeps the raw numbers a section shows
 so tests can compare them with the report.
 """
 

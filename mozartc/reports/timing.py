@@ -15,7 +15,7 @@ from mozartc.ir.core import Module
 from mozartc.reports import figures
 from mozartc.reports.data import utilisation_over_time
 from mozartc.reports.model import Section, Table, unavailable
-from mozartc.reports.units import (
+from mozartc.units import (
     fmt_bytes,
     fmt_count,
     fmt_flops,

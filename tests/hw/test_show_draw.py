@@ -24,17 +24,23 @@ def test_show_json_wafer(cli: Callable[..., CliResult]) -> None:
     stacks = s["dram_stacks"]
     assert len(stacks) == 6
     assert all(d["capacity_mb"] == 8192 and d["bandwidth_gbps"] == 256 for d in stacks)
+    assert all(d["capacity_bytes"] == 8 * 2**30 for d in stacks)  # the file's 8192 MB are MiB
+    assert s["dram_capacity_bytes_total"] == 6 * 8 * 2**30
     attached = [d["attached_to"] for d in stacks]
     assert sorted(attached) == ["attention0", "attention0", "switch0", "switch1", "switch2", "switch3"]
     expert = next(c for c in s["chiplets"] if c["name"] == "expert0")
     assert expert["d2d_links"] == 4616 and expert["d2d_bandwidth_gbps"] == 577.0
-    assert s["sram_mb_total"] == 17 * 100 * 2.265
+    # 2.265 MiB per tile x 100 tiles x 17 chiplets, in bytes
+    assert s["sram_bytes_total"] == 17 * int(100 * 2.265 * 2**20)
 
 
 def test_show_text(cli: Callable[..., CliResult]) -> None:
     res = cli("target", "show", WAFER)
     assert res.code == 0
     assert "16 expert chiplets in 4 groups" in res.out and "31.334 PFLOP/s" in res.out
+    # one convention: decimal sizes (4.04e9 B of SRAM, 51.5e9 B of DRAM); the file's MiB labelled MiB
+    assert "SRAM 4.04 GB, DRAM 51.5 GB at 1.54 TB/s total" in res.out and "2.265 MiB" in res.out
+    assert " MB," not in res.out and "49152" not in res.out
     assert "switch3" in res.out and "4616" in res.out
 
 

@@ -20,7 +20,7 @@ from mozartc.ir.core import Module
 from mozartc.ir.parser import parse_module
 from mozartc.reports import build_page, machine, render_html, timing
 from mozartc.reports.data import a2a_traffic, dram_traffic, utilisation_over_time
-from mozartc.reports.units import (
+from mozartc.units import (
     fmt_bytes,
     fmt_joules,
     fmt_per_second,

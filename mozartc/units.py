@@ -1,23 +1,33 @@
 """Numbers for reading: seconds, decimal bytes, rates, energy and shares, rounded, with their unit.
 
-Every figure on the HTML report goes through one of these, so the page rounds the same way
-everywhere: three significant digits (four for times, as ``mozartc run`` prints them), decimal
-prefixes (1 MB = 10^6 bytes, 1 GB/s = 10^9 bytes/s).
+The one unit convention of mozartc's output: every size a command, an error or the HTML report
+prints goes through :func:`fmt_bytes` (decimal prefixes, 1 MB = 10^6 bytes, 1 GB = 10^9 bytes,
+1 GB/s = 10^9 bytes/s), three significant digits (four for times). The only binary units are the
+target file's own fields (``capacity_mb``, ``sram_mb_per_tile``: MiB, 2^20 bytes), and they are
+labelled MiB/GiB wherever they are echoed (``mozartc target show``).
 """
 
 from __future__ import annotations
 
 import math
 
-from mozartc.executor.report import format_seconds
-
 _DECIMAL: tuple[tuple[str, float], ...] = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))
-_SUBUNIT: tuple[tuple[str, float], ...] = (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9), ("p", 1e-12))
+_SI: tuple[tuple[str, float], ...] = (("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9))
+
+
+#: a time below this prints as 0 (float noise, e.g. ``step - sum(parts)``, not a duration)
+NOISE_S = 1e-12
 
 
 def fmt_seconds(seconds: float) -> str:
-    """``53 ms``, ``222.8 us``: four significant digits in the largest unit below the value."""
-    return format_seconds(seconds)
+    """``12.35 ms``, ``3.2 us``: four significant digits in the largest unit below the value;
+    below a picosecond (float noise) ``0 s``."""
+    if abs(seconds) < NOISE_S:
+        return "0 s"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.4g} {unit}"
+    return f"{seconds / 1e-12:.4g} ps"
 
 
 def _decimal(value: float, unit: str) -> str:
@@ -32,6 +42,13 @@ def fmt_bytes(n: float) -> str:
     return _decimal(float(n), "B")
 
 
+def fmt_mib(mib: float) -> str:
+    """A target file's binary size field, labelled as such: ``8 GiB``, ``2.265 MiB``."""
+    if mib >= 1024:
+        return f"{mib / 1024:g} GiB"
+    return f"{mib:g} MiB"
+
+
 def fmt_rate(bytes_per_s: float) -> str:
     """``256 GB/s``: decimal bytes per second."""
     return _decimal(float(bytes_per_s), "B/s")
@@ -42,14 +59,19 @@ def fmt_flops(flops: float) -> str:
     return _decimal(float(flops), "FLOP")
 
 
+def fmt_si(value: float, unit: str, digits: int = 4) -> str:
+    """``95.31 J``, ``11.63 mJ``, ``1.798 kW``: ``digits`` significant digits with an SI prefix."""
+    if value == 0:
+        return f"0 {unit}"
+    for prefix, scale in _SI:
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value / 1e-12:.{digits}g} p{unit}"
+
+
 def fmt_joules(joules: float) -> str:
     """``1.23 J``, ``45.6 mJ``: three significant digits in the largest unit below the value."""
-    if joules == 0:
-        return "0 J"
-    for prefix, scale in _SUBUNIT:
-        if abs(joules) >= scale:
-            return f"{joules / scale:.3g} {prefix}J"
-    return f"{joules:.3g} J"
+    return fmt_si(joules, "J", digits=3)
 
 
 def total_of(value: object) -> float | None:
