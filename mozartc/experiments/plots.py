@@ -44,7 +44,8 @@ def png_bytes(fig: Figure) -> bytes:
 
 def reproduction_plots(records: list[dict[str, Any]]) -> dict[str, bytes]:
     """All plots the records support: normalised latency (Figure 6a), step time against sequence
-    length, HBM2 against SSD, and the breakdown per pipeline."""
+    length (two lengths or more), HBM2 against SSD (two DRAM kinds or more), and the breakdown per
+    pipeline."""
     plots: dict[str, bytes] = {}
     records = [r for r in records if r["error"] is None]
     if not records:
@@ -111,32 +112,40 @@ def _normalized_latency(records: list[dict[str, Any]]) -> Figure | None:
 
 
 def _seq_len(records: list[dict[str, Any]]) -> Figure | None:
+    """Step time against sequence length (linear axes), one panel per model and DRAM kind (a row per
+    kind, so SSD's slower steps do not flatten HBM2's), one line per rung; None when the records hold
+    one length only (a single point is no curve)."""
+    lengths = sorted({r["seq_len"] for r in records})
+    if len(lengths) < 2:
+        return None
     models = _models(records)
     drams = list(dict.fromkeys(r["dram"] for r in records))
-    fig = new_figure(max(6.5, 4.2 * len(models)), 4.0)
-    axes = fig.subplots(1, len(models), squeeze=False)[0]
-    styles = {d: s for d, s in zip(drams, ("-", "--", ":", "-."), strict=False)}
-    for ax, model in zip(axes, models, strict=True):
-        for dram in drams:
+    fig = new_figure(max(6.5, 4.2 * len(models)), 3.6 * len(drams))
+    grid = fig.subplots(len(drams), len(models), squeeze=False)
+    for row, dram in zip(grid, drams, strict=True):
+        for ax, model in zip(row, models, strict=True):
             for pipeline in _pipelines(records):
                 rows = sorted(_pick(records, model=model, dram=dram, pipeline=pipeline), key=lambda r: r["seq_len"])
                 if rows:
-                    ax.plot([r["seq_len"] for r in rows], [r["step_time_s"] * 1e3 for r in rows],
-                            styles[dram], marker="o", color=COLORS.get(pipeline, OTHER_COLOR),
-                            label=f"{LABELS.get(pipeline, pipeline)}, {dram.upper()}")
-        ax.set_yscale("log")
-        ax.set_xlabel("sequence length (tokens)")
-        ax.set_ylabel("step time (ms, log scale)")
-        ax.set_title(model)
-        ax.set_xticks(sorted({r["seq_len"] for r in records}))
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+                    ax.plot([r["seq_len"] for r in rows], [r["step_time_s"] * 1e3 for r in rows], marker="o",
+                            color=COLORS.get(pipeline, OTHER_COLOR), label=LABELS.get(pipeline, pipeline))
+            ax.set_xlabel("sequence length (tokens)")
+            ax.set_ylabel("step time (ms)")
+            ax.set_ylim(bottom=0)
+            ax.set_title(f"{model}, {dram.upper()}", fontsize=10)
+            ax.set_xticks(lengths)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
     fig.suptitle("Training-step time against sequence length")
     return fig
 
 
 def _dram(records: list[dict[str, Any]]) -> Figure | None:
+    """Step time with each DRAM kind per rung (linear axis, bars labelled with the ratio to the first
+    kind), one panel per model; None when the records hold one DRAM kind only."""
     drams = list(dict.fromkeys(r["dram"] for r in records))
+    if len(drams) < 2:
+        return None
     seq_len = TABLE4_SEQ_LEN if any(r["seq_len"] == TABLE4_SEQ_LEN for r in records) else records[0]["seq_len"]
     rows = _pick(records, seq_len=seq_len)
     models, pipelines = _models(rows), _pipelines(rows)
@@ -145,22 +154,29 @@ def _dram(records: list[dict[str, Any]]) -> Figure | None:
     width = 0.8 / len(drams)
     hatches = ("", "//", "..", "xx")
     for ax, model in zip(axes, models, strict=True):
+        first = {p: hit[0]["step_time_s"] for p in pipelines if (hit := _pick(rows, model=model, dram=drams[0],
+                                                                               pipeline=p))}
         for j, dram in enumerate(drams):
-            xs, ys = [], []
+            xs, ys, colors, labels = [], [], [], []
             for i, pipeline in enumerate(pipelines):
                 hit = _pick(rows, model=model, dram=dram, pipeline=pipeline)
                 if hit:
                     xs.append(i + (j - (len(drams) - 1) / 2) * width)
                     ys.append(hit[0]["step_time_s"] * 1e3)
-            ax.bar(xs, ys, width, label=dram.upper(), hatch=hatches[j % len(hatches)],
-                   color=[COLORS.get(p, OTHER_COLOR) for p in pipelines][: len(xs)], edgecolor="black", linewidth=0.5)
+                    colors.append(COLORS.get(pipeline, OTHER_COLOR))
+                    base = first.get(pipeline)
+                    labels.append(f"x{hit[0]['step_time_s'] / base:.1f}" if j and base else "")
+            bars = ax.bar(xs, ys, width, label=dram.upper(), hatch=hatches[j % len(hatches)], color=colors,
+                          edgecolor="black", linewidth=0.5)
+            ax.bar_label(bars, labels=labels, fontsize=7, padding=1)
         ax.set_xticks(range(len(pipelines)), [LABELS.get(p, p) for p in pipelines], fontsize=8)
-        ax.set_yscale("log")
-        ax.set_ylabel("step time (ms, log scale)")
+        ax.set_ylabel("step time (ms)")
         ax.set_title(model)
-        ax.grid(axis="y", alpha=0.3, which="both")
-        ax.legend(title="DRAM", fontsize=8)
-    fig.suptitle(f"HBM2 against SSD weight streaming (seq len {seq_len})")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(title="weights streamed from", fontsize=8)
+    kinds = " and ".join(d.upper() for d in drams)
+    fig.suptitle(f"Step time with {kinds} weight streaming\n"
+                 f"(seq len {seq_len}; bar labels: ratio to {drams[0].upper()})")
     return fig
 
 

@@ -85,6 +85,21 @@ def _numeric(values: tuple[Any, ...]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
+#: ten colours (matplotlib's tab10), then line styles and markers, so no two of 40 series look alike
+SERIES_COLORS: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                                  "#7f7f7f", "#bcbd22", "#17becf")
+SERIES_LINES: tuple[str, ...] = ("-", "--", ":", "-.")
+SERIES_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def series_style(n: int) -> dict[str, str]:
+    """The look of series ``n``: colour ``n mod 10``, line style ``n div 10``, marker ``n mod 7``; the
+    (colour, line style) pair is unique for the first 40 series."""
+    return {"color": SERIES_COLORS[n % len(SERIES_COLORS)],
+            "linestyle": SERIES_LINES[(n // len(SERIES_COLORS)) % len(SERIES_LINES)],
+            "marker": SERIES_MARKERS[n % len(SERIES_MARKERS)]}
+
+
 def summary_figure(spec: SweepSpec, rows: list[dict[str, Any]]) -> Figure | None:
     """Step time against the first numeric axis (else the first axis), one panel per value of the next
     axis, one line per combination of the remaining axes. None for a sweep without axes."""
@@ -107,11 +122,11 @@ def summary_figure(spec: SweepSpec, rows: list[dict[str, Any]]) -> Figure | None
         combos: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for r in mine:
             combos.setdefault(tuple(r[_column(a.name)] for a in line_axes), []).append(r)
-        for combo, group in combos.items():
+        for n, (combo, group) in enumerate(combos.items()):
             ok = [r for r in group if r["status"] == "ok"]
             xs = [r[column] if numeric_x else list(map(_cell, x_axis.values)).index(r[column]) for r in ok]
             label = ", ".join(f"{a.name.split('.')[-1]}={v}" for a, v in zip(line_axes, combo, strict=True))
-            ax.plot(xs, [r["step_time_s"] * 1e3 for r in ok], marker="o", label=label or None)
+            ax.plot(xs, [r["step_time_s"] * 1e3 for r in ok], label=label or None, **series_style(n))
         if not numeric_x:
             ax.set_xticks(range(len(x_axis.values)), [str(_cell(v)) for v in x_axis.values], fontsize=8)
         ax.set_xlabel(x_axis.name)
