@@ -64,6 +64,9 @@ BAD = [
     ("stream @s {\n  %0 = barrier {kind = \"sync\"}\n}", "f.mzs:2:24", "must be an identifier"),
     ("stream @s {\n  %0 = barrier {kind = sync} after(%x)\n}", "f.mzs:2:36", "unexpected"),
     ("stream @s {\n}\njunk", "f.mzs:3:1", "unexpected 'junk'"),
+    ("stream @s {\n  %0 = barrier {kind = true}\n}", "f.mzs:2:24", "must be an identifier (e.g. compute), got true"),
+    ("stream @s attributes {a = 1, a = false} {\n}", "f.mzs:1:30", "duplicate attribute 'a'"),
+    ("stream @s {\n  %0 = barrier {m = " + "7" * 5000 + "}\n}", "f.mzs:2:21", "has too many digits"),
 ]
 
 
