@@ -18,16 +18,15 @@ Locations are found only when asked: instruction ``i`` keeps its line number, an
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import overload
 
 from mozartc.isa.instr import Instr, Stream
 from mozartc.isa.mzs_form import SIZE_FIELDS, InstrLoc, Loc, ParsedStream, SourceMap, shifted
 from mozartc.isa.mzs_lark import read_instr_line, read_quietly
+from mozartc.syntax import paused_gc
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_.]*"  # the grammar's IDENT
 _END = r"(?![A-Za-z0-9_.])"  # a keyword ends where an IDENT would
@@ -165,25 +164,9 @@ def _closing_line(text: str, head_end: int) -> int | None:
         end = start - 1
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector (as it was before, after).
-
-    Reading allocates two tuples and an ``Instr`` per line, none in a cycle; with the collector on,
-    its passes over the growing young generations take a third of the time.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _read_printed(body: str, first: int) -> Built | None:
     """Every line of ``body`` (starting at line ``first``) in the printed form, numbered in order; else None."""
-    with _no_gc():
+    with paused_gc():
         rows = _LINES.findall(body)
         if len(rows) != body.count("\n") + 1 or [row[0] for row in rows] != [str(i) for i in range(len(rows))]:
             return None
