@@ -2,7 +2,7 @@
 
 :func:`read_lines` reads a module written one op or region header per line, with the printer's
 spacing (``%r = name(%a, %b) {k = v, ...} : type``, ``layer 3 attributes {...} {``, ``}``),
-blank and ``//`` comment lines between them, about 30x faster than the grammar reader
+blank and ``//`` comment lines between them, 20-30x faster than the grammar reader
 (:mod:`mozartc.ir.parser`, lark LALR over ``grammar.lark``). It answers None, and
 :func:`mozartc.ir.parser.parse_module` runs the grammar reader (which gives the result or the
 located error), for any line it cannot vouch for: other spacing, a comment after an item, an item

@@ -1,7 +1,7 @@
 """The line reader of ``.mzs`` text: the form the printer writes, one regular expression per line.
 
 :func:`read_lines` reads a stream whose instructions sit one per line, the way
-:func:`mozartc.isa.mzs.print_stream` writes them, about 50x faster than the grammar reader. It
+:func:`mozartc.isa.mzs.print_stream` writes them, 65-70x faster than the grammar reader. It
 answers None (and :func:`mozartc.isa.mzs.parse_stream` then runs the grammar reader, which reports
 the error) unless it can vouch that the grammar reader gives the same stream:
 
