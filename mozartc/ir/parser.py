@@ -1,8 +1,10 @@
-"""The IR parser: ``.mir`` text to a :class:`~mozartc.ir.core.Module` (lark, LALR).
+"""The IR parser: ``.mir`` text to a :class:`~mozartc.ir.core.Module`.
 
-Syntax errors become :class:`~mozartc.errors.ParseError` naming ``file:line:col``, what was found and
-what was expected, with the offending line and a caret in ``detail``. Every op and region keeps its
-(line, column) in ``loc`` so the verifier can point at it.
+Two readers give the same module: the line reader (:mod:`mozartc.ir.mir_lines`) for text in the
+printed form, and the grammar reader here (lark LALR over ``grammar.lark``, the specification) for
+anything else. Syntax errors come from the grammar reader: :class:`~mozartc.errors.ParseError`
+naming ``file:line:col``, what was found and what was expected, with the offending line and a caret
+in ``detail``. Every op and region keeps its (line, column) in ``loc`` so the verifier can point at it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from mozartc.errors import ParseError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.ir.core import Item, Module, Op, Region, Value
+from mozartc.ir.mir_lines import read_lines
 from mozartc.ir.types import DTYPE_BYTES, EventType, RoutingType, TensorType, Type
 from mozartc.syntax import caret_line, error_position, expected_text, found_text
 
@@ -151,7 +154,10 @@ class _ToIR(Transformer[Token, Module]):
         return False
 
     def ident_value(self, meta: object, children: list[Token]) -> Ident:
-        return Ident(str(children[0]))
+        try:
+            return Ident(str(children[0]))
+        except ValueError as err:  # a keyword such as 'tensor' where a value goes
+            raise _SemanticError(f"{err}", *_pos(children[0])) from None
 
     def list_value(self, meta: object, children: list[Attr | None]) -> list[Attr]:
         return [c for c in children if c is not None]
@@ -172,7 +178,16 @@ class _ToIR(Transformer[Token, Module]):
 
 
 def parse_module(text: str, filename: str = "<input>") -> Module:
-    """Parse ``.mir`` text into a module; :class:`ParseError` names ``filename:line:col`` otherwise."""
+    """Parse ``.mir`` text into a module; :class:`ParseError` names ``filename:line:col`` otherwise.
+
+    The line reader takes the printed form; the grammar reader (:func:`parse_module_lark`) anything else.
+    """
+    module = read_lines(text)
+    return module if module is not None else parse_module_lark(text, filename)
+
+
+def parse_module_lark(text: str, filename: str = "<input>") -> Module:
+    """:func:`parse_module` by the grammar alone (the specification and the error reporter)."""
     try:
         tree: Tree[Token] = _lark().parse(text)
     except UnexpectedInput as err:

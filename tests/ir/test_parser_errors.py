@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from mozartc.errors import ParseError
-from mozartc.ir import parse_module
+from mozartc.ir import Module, parse_module
+from mozartc.ir.parser import parse_module_lark
 
 CASES = [
     ("module @x {", "f.mir:1:11", "unexpected end of input; expected"),
@@ -19,13 +22,16 @@ CASES = [
     ("", "f.mir:1:1", "unexpected end of input; expected 'module'"),
     ("module @x {\n  foo() : event\n}", "f.mir:2:3", "has a type but defines no value"),
     ("module @x {\n  %a = foo() : routing<8xf16>\n}", "f.mir:2:24", "routing type takes tokens x k"),
+    ("module @x {\n  %a = foo() {k = event} : event\n}", "f.mir:2:19", "not a bare identifier: 'event'"),
 ]
 
 
+@pytest.mark.parametrize("read", [parse_module, parse_module_lark], ids=["parse_module", "lark"])
 @pytest.mark.parametrize(("text", "where", "message"), CASES, ids=[c[2][:30] for c in CASES])
-def test_parse_error_location_and_message(text: str, where: str, message: str) -> None:
+def test_parse_error_location_and_message(read: Callable[[str, str], Module], text: str, where: str,
+                                          message: str) -> None:
     with pytest.raises(ParseError) as info:
-        parse_module(text, "f.mir")
+        read(text, "f.mir")
     err = info.value
     assert str(err).startswith(where + ": "), str(err)
     assert message in str(err)

@@ -20,6 +20,8 @@ from mozartc.ir import (
     verify,
 )
 from mozartc.ir.attrs import Attr
+from mozartc.ir.mir_lines import read_lines
+from mozartc.ir.parser import parse_module_lark
 from mozartc.ir.types import DTYPE_BYTES, EventType
 
 
@@ -127,6 +129,8 @@ def _shape(module: Module) -> object:
 @given(_modules)
 def test_random_modules_round_trip(module: Module) -> None:
     text = print_module(module)
-    parsed = parse_module(text)
-    assert print_module(parsed) == text
-    assert _shape(parsed) == _shape(module)
+    assert read_lines(text) is not None  # parse_module takes printed text by the line reader
+    for read in (parse_module, parse_module_lark):  # and the grammar reader gives the same
+        parsed = read(text, "<input>")
+        assert print_module(parsed) == text
+        assert _shape(parsed) == _shape(module)

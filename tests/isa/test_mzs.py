@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,14 @@ from hypothesis import given, settings
 
 from mozartc.errors import ParseError
 from mozartc.isa.instr import Instr, Stream
-from mozartc.isa.mzs import parse_stream, parse_stream_file, print_stream
+from mozartc.isa.mzs import ParsedStream, parse_stream, parse_stream_file, parse_stream_lark, print_stream
+from mozartc.isa.mzs_lines import read_lines
 from tests.executor.strategies import streams
 
 DATA = Path(__file__).parent / "data"
+# parse_stream (the line reader on printed text, else the grammar) and the grammar reader alone
+READERS = pytest.mark.parametrize("read", [parse_stream, parse_stream_lark], ids=["parse_stream", "lark"])
+Reader = Callable[[str, str], ParsedStream]
 
 
 def test_hand_written_file_round_trips() -> None:
@@ -30,15 +35,18 @@ def test_hand_written_file_round_trips() -> None:
 @given(streams())
 def test_random_streams_round_trip(stream: Stream) -> None:
     text = print_stream(stream)
-    again = parse_stream(text).stream
-    assert again == stream
-    assert print_stream(again) == text
+    assert read_lines(text) is not None  # parse_stream takes printed text by the line reader
+    for read in (parse_stream, parse_stream_lark):  # and the grammar reader gives the same
+        again = read(text, "<input>").stream
+        assert again == stream
+        assert print_stream(again) == text
 
 
-def test_source_map_points_at_parts() -> None:
+@READERS
+def test_source_map_points_at_parts(read: Reader) -> None:
     text = "stream @s {\n  %0 = load dram0 -> expert0 {bytes = 1, kind = dram_load, label = \"x\"}\n" \
            "  %1 = barrier {kind = sync, label = \"\"} after(%0)\n}\n"
-    src = parse_stream(text, "f.mzs").source
+    src = read(text, "f.mzs").source
     assert src.where(0) == "f.mzs:2:3"
     assert src.where(0, "dst") == "f.mzs:2:22"
     assert src.where(1, dep=0) == "f.mzs:3:48"
@@ -56,13 +64,17 @@ BAD = [
     ("stream @s {\n  %0 = barrier {kind = \"sync\"}\n}", "f.mzs:2:24", "must be an identifier"),
     ("stream @s {\n  %0 = barrier {kind = sync} after(%x)\n}", "f.mzs:2:36", "unexpected"),
     ("stream @s {\n}\njunk", "f.mzs:3:1", "unexpected 'junk'"),
+    ("stream @s {\n  %0 = barrier {kind = true}\n}", "f.mzs:2:24", "must be an identifier (e.g. compute), got true"),
+    ("stream @s attributes {a = 1, a = false} {\n}", "f.mzs:1:30", "duplicate attribute 'a'"),
+    ("stream @s {\n  %0 = barrier {m = " + "7" * 5000 + "}\n}", "f.mzs:2:21", "has too many digits"),
 ]
 
 
+@READERS
 @pytest.mark.parametrize(("text", "where", "message"), BAD, ids=[b[2][:28] for b in BAD])
-def test_parse_errors_name_line_and_column(text: str, where: str, message: str) -> None:
+def test_parse_errors_name_line_and_column(read: Reader, text: str, where: str, message: str) -> None:
     with pytest.raises(ParseError) as info:
-        parse_stream(text, "f.mzs")
+        read(text, "f.mzs")
     assert str(info.value).startswith(where + ": "), str(info.value)
     assert message in str(info.value)
     assert "\n" not in str(info.value)

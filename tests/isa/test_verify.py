@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
 
 from mozartc.errors import VerifyError
 from mozartc.hw import default_target_path, load_target
 from mozartc.isa.instr import Instr, Stream
-from mozartc.isa.mzs import parse_stream
+from mozartc.isa.mzs import ParsedStream, parse_stream, parse_stream_lark
+from mozartc.isa.mzs_lines import PRINTED, read_lines
 from mozartc.isa.verify import verify_stream
 
 WAFER = load_target(default_target_path())
@@ -56,9 +60,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("read", [parse_stream, parse_stream_lark], ids=["parse_stream", "lark"])
 @pytest.mark.parametrize(("body", "where", "message"), CASES, ids=[c[2][:30] for c in CASES])
-def test_violations_name_line_and_column(body: str, where: str, message: str) -> None:
-    parsed = parse_stream(HEAD + body + "}\n", "f.mzs")
+def test_violations_name_line_and_column(read: Callable[[str, str], ParsedStream], body: str, where: str,
+                                         message: str) -> None:
+    parsed = read(HEAD + body + "}\n", "f.mzs")
     with pytest.raises(VerifyError) as info:
         verify_stream(parsed.stream, WAFER, parsed.source)
     assert str(info.value).startswith(where + ": "), str(info.value)
@@ -88,3 +94,18 @@ def test_in_memory_streams_are_named_by_index() -> None:
 
 def test_without_a_target_resources_are_not_checked() -> None:
     verify_stream(Stream("s", {}, (Instr("load", "dram_load", "x", src="nowhere", dst="expert0", bytes=1),)))
+
+
+@pytest.mark.parametrize(("body", "where", "message"), CASES, ids=[c[2][:30] for c in CASES])
+def test_line_reader_locates_violations_as_the_grammar_does(body: str, where: str, message: str) -> None:
+    # with a label, every line is in the printed form: the line reader finds locations only when asked
+    text = HEAD + re.sub(r"\}( after|\n)", r', label = "x"}\1', body) + "}\n"
+    assert all(re.fullmatch(PRINTED, line) for line in text.split("\n")[1:-2])
+    errors = []
+    for read in (parse_stream, parse_stream_lark):
+        parsed = read(text, "f.mzs")
+        with pytest.raises(VerifyError) as info:
+            verify_stream(parsed.stream, WAFER, parsed.source)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and message in errors[0]
+    assert read_lines(text) is not None
