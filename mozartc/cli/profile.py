@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from mozartc.frontend.profiler import profile, read_tokens
     from mozartc.traces.format import save_trace
-    from mozartc.traces.profiler import profile, read_tokens
 
     tokens = read_tokens(args.tokens)
     bar: Any = None

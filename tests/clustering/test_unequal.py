@@ -26,6 +26,7 @@ from mozartc.clustering.greedy import fill_order_sizes, greedy_clusters
 from mozartc.clustering.refine import _SwapState, local_search
 from mozartc.clustering.simple import balanced_block_sizes
 from mozartc.errors import PassError
+from mozartc.frontend import trace_shape
 from mozartc.traces import save_trace, synthesize, synthesize_model
 from mozartc.traces.stats import cluster_sizes, workload
 
@@ -282,7 +283,7 @@ PINNED = {
 
 @pytest.mark.parametrize("name", list(PINNED))
 def test_divisible_results_are_unchanged(name: str) -> None:
-    trace = synthesize_model("tiny-moe", 800, seed=0)
+    trace = synthesize_model(trace_shape("tiny-moe"), 800, seed=0)
     result = cluster_trace(trace, 8, name, ClusterOptions(time_limit=0.1))
     values, digest = PINNED[name]
     assert list(result.per_layer_c_t) == values
@@ -301,7 +302,7 @@ def test_divisible_greedy_sizes_are_the_papers() -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("t") / "tiny.npz"
-    save_trace(synthesize_model("tiny-moe", 1000, seed=0), path)
+    save_trace(synthesize_model(trace_shape("tiny-moe"), 1000, seed=0), path)
     return path
 
 
