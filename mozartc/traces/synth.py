@@ -18,8 +18,8 @@ all layers in order, so the same seed gives the same bytes):
 The random numbers are drawn in one fixed order by the calling thread (per layer: the expert
 ranking, the expert points, then per chunk of ``_CHUNK`` tokens the token directions and the
 uniforms); ``jobs`` threads turn them into expert ids, so the bytes do not depend on ``jobs``. They
-are the bytes of the plain numpy generator this replaced (``rng.random``, ``np.argpartition``),
-except where two experts' float32 keys are exactly equal: the lower expert id now wins.
+are the bytes of the plain numpy generator this replaced (``rng.random``, ``np.argpartition``;
+``tests/traces/synth_reference.py``): the same float32 operations, selected exactly alike.
 
 ``skew = 0, structure = 0`` is exactly uniform routing: every k-subset equally likely. ``skew``
 sets the load imbalance (max/mean), ``structure`` the co-activation strength (top-5% pair share
