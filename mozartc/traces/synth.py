@@ -49,7 +49,7 @@ from mozartc.traces.shape import TraceShape
 _CHUNK = 1 << 14
 # Tokens one job turns into expert ids: its float32 [tokens, N_e] arrays stay in a core's L2 cache.
 _BLOCK = 1 << 11
-# Up to this latent dim the dot product is broadcast multiply-adds, above it one matmul a chunk.
+# Up to this latent dim the dot product is outer products summed, above it one matmul a chunk.
 _BROADCAST_MAX_DIM = 8
 # Largest |exponent| of the race's weights: float32 exp overflows above 88.7, so keys stay finite.
 _MAX_EXP_ARG = 80.0
@@ -213,18 +213,20 @@ class _Race:
     def _inv_weight(self, u: np.ndarray, z: np.ndarray, scratch: Scratch) -> np.ndarray:
         """``exp(-(log pi_e + structure <u_t, z_e>))`` for ``n`` token directions (float32 ``[n, N_e]``).
 
-        Few latent dimensions: the dot product is ``dim`` broadcast multiply-adds (faster than a
-        matmul with an inner size of 3).
+        Few latent dimensions: the dot product is ``dim`` outer products summed in order (faster
+        than a matmul with an inner size of 3; ``einsum`` forms an outer product, one rounded
+        float32 product an entry, faster than a broadcast multiply).
         """
         shape = (u.shape[0], z.shape[1])
         inv_w = scratch.get("inv_w", shape, np.float32)
         if u.shape[1] > _BROADCAST_MAX_DIM:
             np.matmul(u, z, out=inv_w)
         else:
-            np.multiply(u[:, :1], z[0], out=inv_w)
+            u_t = np.ascontiguousarray(u.T)
+            np.einsum("i,j->ij", u_t[0], z[0], out=inv_w)
             term = scratch.get("term", shape, np.float32)
             for d in range(1, u.shape[1]):
-                np.multiply(u[:, d:d + 1], z[d], out=term)
+                np.einsum("i,j->ij", u_t[d], z[d], out=term)
                 inv_w += term
         inv_w -= self.log_pop
         return np.exp(inv_w, out=inv_w)
