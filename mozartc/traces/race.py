@@ -1,23 +1,14 @@
-"""The synthetic generator's inner loop: the float32 exponential race, bit for bit, fast.
+"""The synthetic generator's top-k: the float32 exponential race's selection, exactly, fast.
 
 The generator (:mod:`mozartc.traces.synth`) picks a token's experts as the top-k of
-``key_te = log(1 - U_te) * inv_w_te`` in float32, with ``U`` numpy's float32 uniform. This module
-computes the same keys and the same top-k as the plain numpy code it replaced (``rng.random``,
-``np.argpartition``, a stable ``np.argsort``), in a few times less time; none of the three changes
-below alters a bit of the result:
-
-1. Uniforms from raw words: numpy's float32 uniform is ``(next_uint32 >> 8) * 2**-24``, and PCG64
-   serves each 64-bit word as two uint32 halves, low half first, keeping the high half for the next
-   call. :func:`uniform_words` replays that from ``random_raw`` (including a half left over by an
-   earlier call), so the caller's thread only draws words and the arithmetic can run elsewhere.
-2. ``1 - U = (2**24 - m) * 2**-24`` for ``m = word >> 8``: exact in float32, as ``1 - U`` was.
-3. Top-k by one SIMD partition: keys are <= 0, so their bits read as uint32 sort ascending exactly
-   as the keys sort descending. The expert id replaces the low ``ceil(log2 N_e)`` bits,
-   ``np.partition`` finds the k+1 smallest and a sort of those k+1 orders them. A row where two
-   of them agree in the bits left (about one in 10^4 with 128 experts; exact float32 ties among
-   them too) is redone by the replaced code itself (``np.argpartition`` and a stable sort), so
-   even exact ties come out as before: numpy does not specify their order, but computes it from
-   the row alone.
+``key_te = log(1 - U_te) * inv_w_te`` in float32. The plain numpy code it replaced selected them with
+``np.argpartition`` and a stable ``np.argsort`` (4 ns a key); :func:`top_k_desc` selects the same
+experts in the same order in about a third of that: keys are <= 0, so their bits read as uint32
+sort ascending exactly as the keys sort descending. The expert id replaces the low
+``ceil(log2 N_e)`` bits, one SIMD ``np.partition`` finds the k+1 smallest and a sort of those k+1
+orders them. A row where two of them agree in the bits left (about one in 10^4 with 128 experts;
+exact float32 ties among them too) is redone by the replaced code itself, so even exact ties come
+out as before: numpy does not specify their order, but computes it from the row alone.
 """
 
 from __future__ import annotations
@@ -26,30 +17,6 @@ import numpy as np
 
 # Expert-id bits packed into a uint32 key; more experts than 2**12 use uint64 (key bits << 32 | id).
 _MAX_PACKED_ID_BITS = 12
-
-
-def uniform_words(bitgen: np.random.BitGenerator, count: int) -> np.ndarray:
-    """The next ``count`` uint32 words ``Generator.random(count, dtype=float32)`` would consume.
-
-    Leaves ``bitgen`` in the state that call would leave (PCG64's kept half-word included).
-    """
-    state = dict(bitgen.state)
-    parts: list[np.ndarray] = []
-    if state["has_uint32"] and count > 0:
-        parts.append(np.array([state["uinteger"]], dtype="<u4"))
-        count -= 1
-        state["has_uint32"] = 0
-        bitgen.state = state
-    pairs, odd = divmod(count, 2)
-    words = bitgen.random_raw(pairs).astype("<u8", copy=False).view("<u4")  # low half first
-    parts.append(words)
-    if odd:
-        last = int(bitgen.random_raw())
-        parts.append(np.array([last & 0xFFFFFFFF], dtype="<u4"))
-        state = dict(bitgen.state)
-        state["has_uint32"], state["uinteger"] = 1, last >> 32
-        bitgen.state = state
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 class Scratch:
@@ -66,19 +33,6 @@ class Scratch:
         if buf is None or buf.size < size or buf.dtype != dtype:
             buf = self._arrays[name] = np.empty(size, dtype=dtype)
         return buf[:size].reshape(shape)
-
-
-def one_minus_uniform(words: np.ndarray, scratch: Scratch) -> np.ndarray:
-    """``1 - U`` (float32) of numpy's float32 uniform ``U = (w >> 8) * 2**-24`` of each word (exact).
-
-    Returns ``scratch``'s ``"key"`` array.
-    """
-    m = scratch.get("bits", words.shape, np.uint32)
-    np.right_shift(words, 8, out=m)
-    np.subtract(np.uint32(1 << 24), m, out=m)
-    out = scratch.get("key", words.shape, np.float32)
-    out[...] = m
-    return np.multiply(out, np.float32(2.0**-24), out=out)
 
 
 def top_k_desc(key: np.ndarray, k: int, scratch: Scratch) -> np.ndarray:

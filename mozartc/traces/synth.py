@@ -42,7 +42,7 @@ import numpy as np
 
 from mozartc.errors import MozartError, TraceError
 from mozartc.traces.format import RoutingTrace, _index_dtype
-from mozartc.traces.race import Scratch, one_minus_uniform, top_k_desc, uniform_words
+from mozartc.traces.race import Scratch, top_k_desc
 from mozartc.traces.shape import TraceShape
 
 # Tokens whose directions and uniforms are drawn at a time (fixes the order of the random stream).
@@ -124,8 +124,8 @@ def synthesize(
                           f"got {p.structure} + {p.skew} * ln({num_experts})", where="synth parameters")
     rng = np.random.default_rng(seed)
     topk = np.empty((num_layers, tokens, top_k), dtype=_index_dtype(num_experts))
-    scratch = threading.local()  # each thread's reusable arrays (race.Scratch)
-    jobs_iter = (job for layer in range(num_layers) for job in _layer_jobs(rng, num_experts, p, topk[layer], scratch))
+    shared = _Shared()
+    jobs_iter = (job for layer in range(num_layers) for job in _layer_jobs(rng, num_experts, p, topk[layer], shared))
     _run(jobs_iter, jobs)
     source = f"synthetic seed={seed} skew={p.skew} structure={p.structure} dim={p.dim}"
     return RoutingTrace(topk=topk, num_experts=num_experts, top_k=top_k, model=model, source=source,
@@ -159,50 +159,87 @@ def _run(work: Iterator[Callable[[], None]], jobs: int) -> None:
 
 
 def _layer_jobs(
-    rng: np.random.Generator, num_experts: int, p: SynthParams, out: np.ndarray, scratch: threading.local
+    rng: np.random.Generator, num_experts: int, p: SynthParams, out: np.ndarray, shared: _Shared
 ) -> Iterator[Callable[[], None]]:
     """Steps 1-4 of the module docstring for one layer, writing ``out [tokens, k]`` (top-1 first).
 
     This thread draws from ``rng`` in the generator's fixed order (expert ranking, expert points,
-    then per chunk of ``_CHUNK`` tokens their directions and their uniforms); each yielded job turns
-    up to ``_BLOCK`` tokens of draws into expert ids (:func:`_block`).
+    then per chunk of ``_CHUNK`` tokens their directions and their uniforms, the latter a block at
+    a time: the same stream); each yielded job turns up to ``_BLOCK`` tokens of draws into expert
+    ids (:meth:`_Race.block`).
     """
     tokens, top_k = out.shape
     log_pop = -p.skew * np.log1p(rng.permutation(num_experts).astype(np.float64))
     points = _sphere(rng, num_experts, p.dim) if p.structure > 0 else None
     z = None if points is None else np.ascontiguousarray(points.T, dtype=np.float32)
-    race = _Race(log_pop.astype(np.float32), np.exp(-log_pop).astype(np.float32), z, top_k, scratch)
+    race = _Race(log_pop.astype(np.float32), np.exp(-log_pop).astype(np.float32), z, top_k, shared)
     for start in range(0, tokens, _CHUNK):
         n = min(_CHUNK, tokens - start)
-        u = None if z is None else (-p.structure * _sphere(rng, n, p.dim)).astype(np.float32)
-        words = uniform_words(rng.bit_generator, n * num_experts).reshape(n, num_experts)
+        if z is None:
+            u = None
+        else:
+            directions = _sphere(rng, n, p.dim)
+            directions *= -p.structure
+            u = directions.astype(np.float32)
         step = n if p.dim > _BROADCAST_MAX_DIM else _BLOCK  # one matmul a chunk, as the reference did
         for b in range(0, n, step):
-            rows = slice(b, min(b + step, n))
-            yield partial(race.block, words[rows], None if u is None else u[rows], out[start + b:start + rows.stop])
+            stop = min(b + step, n)
+            buffer = shared.take((stop - b) * num_experts)
+            uniforms = buffer[:(stop - b) * num_experts].reshape(-1, num_experts)
+            rng.random(out=uniforms, dtype=np.float32)
+            yield partial(race.block, buffer, uniforms, None if u is None else u[b:stop], out[start + b:start + stop])
+
+
+class _Shared:
+    """What the drawing thread and the workers share: uniform buffers passed back and forth (a fresh
+    megabyte-sized array costs a page fault per 4 KiB, more than drawing into it), and each worker's
+    :class:`Scratch`."""
+
+    def __init__(self) -> None:
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def take(self, size: int) -> np.ndarray:
+        """A float32 buffer of at least ``size`` entries, reused when one is free."""
+        with self._lock:
+            buffer = self._free.pop() if self._free else None
+        return buffer if buffer is not None and buffer.size >= size else np.empty(size, np.float32)
+
+    def give(self, buffer: np.ndarray) -> None:
+        """Return a buffer from :meth:`take`."""
+        with self._lock:
+            self._free.append(buffer)
+
+    def scratch(self) -> Scratch:
+        """This thread's reusable arrays."""
+        scratch: Scratch | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = Scratch()
+        return scratch
 
 
 class _Race:
     """One layer's fixed arrays and the per-block arithmetic of the exponential race (float32)."""
 
     def __init__(self, log_pop: np.ndarray, inv_pop: np.ndarray, z: np.ndarray | None, top_k: int,
-                 scratch: threading.local) -> None:
+                 shared: _Shared) -> None:
         self.log_pop, self.inv_pop, self.z, self.top_k = log_pop, inv_pop, z, top_k
-        self._local = scratch
+        self._shared = shared
 
-    def block(self, words: np.ndarray, u: np.ndarray | None, out: np.ndarray) -> None:
+    def block(self, buffer: np.ndarray, uniforms: np.ndarray, u: np.ndarray | None, out: np.ndarray) -> None:
         """``out [n, k]``: the top-k of ``log(1 - U) * inv_w`` with ``inv_w = exp(-log pi - <u, z>)``.
 
-        ``u`` is already ``-structure * u_t``; without it ``inv_w = 1 / pi``. Gumbel-top-k as an
-        exponential race (the same distribution, fewer transcendental calls): with
-        ``w_te = pi_e exp(structure <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest
-        ``E_te / w_te`` are k draws without replacement with probability ∝ ``w_te``; ``-log(1 - U)``
-        is the ``Exp(1)`` draw.
+        ``uniforms`` (a view of ``buffer``, given back when read) are ``U``; ``u`` is already
+        ``-structure * u_t``; without it ``inv_w = 1 / pi``. Gumbel-top-k as an exponential race
+        (the same distribution, fewer transcendental calls): with ``w_te = pi_e exp(structure
+        <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest ``E_te / w_te`` are k draws
+        without replacement with probability ∝ ``w_te``; ``-log(1 - U)`` is the ``Exp(1)`` draw.
         """
-        scratch: Scratch | None = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = Scratch()
-        key = one_minus_uniform(words, scratch)
+        scratch = self._shared.scratch()
+        key = scratch.get("key", uniforms.shape, np.float32)
+        np.subtract(np.float32(1.0), uniforms, out=key)  # in (0, 1]: log is finite
+        self._shared.give(buffer)
         np.log(key, out=key)
         if u is None or self.z is None:
             key *= self.inv_pop
@@ -233,6 +270,18 @@ class _Race:
 
 
 def _sphere(rng: np.random.Generator, count: int, dim: int) -> np.ndarray:
-    """``count`` points uniform on the unit sphere in ``dim`` dimensions (normalised Gaussians)."""
+    """``count`` points uniform on the unit sphere in ``dim`` dimensions (normalised Gaussians).
+
+    Below 8 dimensions the norm is ``np.linalg.norm(x, axis=1)`` summed column by column: the same
+    additions in the same order as numpy's reduction over a row that short (longer rows it sums
+    pairwise), without its per-row cost.
+    """
     x = rng.normal(size=(count, dim))
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    if dim >= 8:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    total = x[:, 0] * x[:, 0]
+    for d in range(1, dim):
+        total += x[:, d] * x[:, d]
+    np.sqrt(total, out=total)
+    x /= np.maximum(total, 1e-12, out=total)[:, None]
+    return x
