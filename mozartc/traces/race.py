@@ -34,6 +34,14 @@ class Scratch:
             buf = self._arrays[name] = np.empty(size, dtype=dtype)
         return buf[:size].reshape(shape)
 
+    def column_ids(self, shape: tuple[int, int]) -> np.ndarray:
+        """``ids[t, e] = e`` (uint32): an OR with a whole array is twice as fast as with a broadcast row."""
+        key = f"ids{shape[1]}"
+        ids = self._arrays.get(key)
+        if ids is None or ids.shape[0] < shape[0]:
+            ids = self._arrays[key] = np.tile(np.arange(shape[1], dtype=np.uint32), (shape[0], 1))
+        return ids[:shape[0]]
+
 
 def top_k_desc(key: np.ndarray, k: int, scratch: Scratch) -> np.ndarray:
     """Column ids of the ``k`` largest entries of each row of ``key`` (float32, all <= 0), largest first.
@@ -44,17 +52,16 @@ def top_k_desc(key: np.ndarray, k: int, scratch: Scratch) -> np.ndarray:
     width = key.shape[1]
     bits = np.ascontiguousarray(key, dtype=np.float32).view(np.uint32)
     id_bits = max(1, (width - 1).bit_length())
-    ids = np.arange(width, dtype=np.uint32)
     if id_bits <= _MAX_PACKED_ID_BITS:
         shift = id_bits
         packed = scratch.get("bits", key.shape, np.uint32)
         np.bitwise_and(bits, np.uint32((0xFFFFFFFF >> id_bits) << id_bits), out=packed)
-        packed |= ids
+        packed |= scratch.column_ids(key.shape)
     else:
         shift = 32
         packed = bits.astype(np.uint64)
         packed <<= np.uint64(32)
-        packed |= ids.astype(np.uint64)
+        packed |= np.arange(width, dtype=np.uint64)
     m = min(k + 1, width)
     if m < width:
         packed.partition(m - 1, axis=1)
