@@ -10,7 +10,8 @@ qwen3-30b-a3b shape (48 MoE layers, 128 experts top-8) and 100k tokens a layer, 
 
 The machine's load average is printed before and after: other jobs on the same cores slow every
 figure. ``--reference`` also times the plain numpy generator the fast one replaced
-(``tests/traces/synth_reference.py``; same expert ids) once.
+(``tests/traces/synth_reference.py``; same expert ids) once. ``--breakdown`` prints the cost of
+each step in ns per token-expert pair (best of 50 runs on one 2048-token block, one thread).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is reported")
     parser.add_argument("--reference", action="store_true", help="also time the replaced numpy generator")
+    parser.add_argument("--breakdown", action="store_true", help="ns per token-expert of each step")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from mozartc.frontend.resolve import trace_shape
@@ -70,7 +72,43 @@ def main() -> None:
 
         wall, cpu = _best(1, lambda: reference_topk(shape.num_layers, 128, 8, TOKENS, 0, SYNTH_PRESETS["mixed-text"]))
         _line("generation, replaced numpy generator", wall, f"(CPU {cpu:.2f} s)")
+    if args.breakdown:
+        _breakdown()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def _breakdown(tokens: int = 2048, experts: int = 128, k: int = 8) -> None:
+    """ns per token-expert pair of each step of one block (qwen3 shape, mixed-text), best of 50."""
+    import numpy as np
+
+    from mozartc.traces.race import top_k_desc
+    from mozartc.traces.synth import _Race, _Shared
+
+    rng = np.random.default_rng(0)
+    shared = _Shared()
+    z = rng.normal(size=(3, experts)).astype(np.float32)
+    race = _Race(rng.normal(size=experts).astype(np.float32), rng.random(experts).astype(np.float32), z, k, shared)
+    buffer = shared.take(tokens * experts)
+    uniforms = buffer.reshape(tokens, experts)
+    u = rng.normal(size=(tokens, 3)).astype(np.float32)
+    out = np.empty((tokens, k), dtype=np.int16)
+    scratch = shared.scratch()
+    key = np.log(np.float32(1.0) - rng.random((tokens, experts), dtype=np.float32)) * race._inv_weight(u, z, scratch)
+
+    def replaced() -> None:
+        part = np.argpartition(key, experts - k, axis=1)[:, experts - k:]
+        np.take_along_axis(part, np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable"), axis=1)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("uniforms, Generator.random float32 (drawing thread)", lambda: rng.random(out=uniforms, dtype=np.float32)),
+        ("inverse weights: 3 outer products, sums, exp", lambda: race._inv_weight(u, z, scratch)),
+        ("top-k, packed partition (race.top_k_desc)", lambda: top_k_desc(key, k, scratch)),
+        ("top-k, replaced argpartition + argsort", replaced),
+        ("whole block (_Race.block: all but the uniforms)", lambda: race.block(buffer, uniforms, u, out)),
+    ]
+    for label, step in steps:
+        wall, _ = _best(50, step)
+        print(f"  {label:<54} {wall / (tokens * experts) * 1e9:5.2f} ns")
 
 
 if __name__ == "__main__":
