@@ -50,7 +50,7 @@ _CHUNK = 1 << 14
 # Tokens one job turns into expert ids: its float32 [tokens, N_e] arrays stay in a core's L2 cache.
 _BLOCK = 1 << 11
 # Up to this latent dim the dot product is outer products summed, above it one matmul a chunk.
-_BROADCAST_MAX_DIM = 8
+_OUTER_MAX_DIM = 8
 # Largest |exponent| of the race's weights: float32 exp overflows above 88.7, so keys stay finite.
 _MAX_EXP_ARG = 80.0
 
@@ -181,7 +181,7 @@ def _layer_jobs(
             directions = _sphere(rng, n, p.dim)
             directions *= -p.structure
             u = directions.astype(np.float32)
-        step = n if p.dim > _BROADCAST_MAX_DIM else _BLOCK  # one matmul a chunk, as the reference did
+        step = n if p.dim > _OUTER_MAX_DIM else _BLOCK  # one matmul a chunk, as the reference did
         for b in range(0, n, step):
             stop = min(b + step, n)
             buffer = shared.take((stop - b) * num_experts)
@@ -256,7 +256,7 @@ class _Race:
         """
         shape = (u.shape[0], z.shape[1])
         inv_w = scratch.get("inv_w", shape, np.float32)
-        if u.shape[1] > _BROADCAST_MAX_DIM:
+        if u.shape[1] > _OUTER_MAX_DIM:
             np.matmul(u, z, out=inv_w)
         else:
             u_t = np.ascontiguousarray(u.T)
