@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from mozartc.cli import main
+from mozartc.frontend import trace_shape
 from mozartc.traces.format import load_trace, save_trace
 from mozartc.traces.synth import synthesize_model
 
@@ -25,7 +26,7 @@ def run(tokens: int, jobs: int, model: str, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = keep or Path(tmp) / "trace.npz"
         if not path.exists():
-            save_trace(synthesize_model(model, tokens, seed=0), path)
+            save_trace(synthesize_model(trace_shape(model), tokens, seed=0), path)
         trace = load_trace(path)
         synth_s = time.perf_counter() - t0
         out = Path(tmp) / "clusters.json"

@@ -21,6 +21,7 @@ FORBIDDEN = [
     ("mozartc.analysis", "mozartc.passes"),
     ("mozartc.backends", "mozartc.passes"),
     ("mozartc.hw", "mozartc.ir"),
+    ("mozartc.traces", "mozartc.frontend"),
 ]
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from mozartc.defaults import MICRO_BATCH, SEQ_LEN
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``profile`` command."""
@@ -15,8 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="preset name, config.json path, or file.py:factory")
     p.add_argument("--weights", help="state dict (torch.save) to load; random weights from --seed if omitted")
     p.add_argument("--tokens", required=True, help=".npy int array or text file of token ids")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per sequence window (256)")
-    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (8)")
+    p.add_argument("--seq-len", type=int, default=SEQ_LEN, help=f"tokens per sequence window ({SEQ_LEN})")
+    p.add_argument("--batch-size", type=int, default=MICRO_BATCH,
+                   help=f"windows per forward pass ({MICRO_BATCH}, the training micro-batch)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch default)")
     p.add_argument("-o", "--output", required=True, help="output trace .npz")
@@ -24,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from mozartc.frontend.profiler import profile, read_tokens
     from mozartc.traces.format import save_trace
-    from mozartc.traces.profiler import profile, read_tokens
 
     tokens = read_tokens(args.tokens)
     bar: Any = None

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     synth.add_argument("--skew", type=float, help="override: Zipf exponent of expert popularity")
     synth.add_argument("--structure", type=float, help="override: co-activation strength")
     synth.add_argument("--dim", type=int, help="override: latent dimension of the structure")
+    synth.add_argument("--jobs", type=int, default=0,
+                       help="threads (0: one per core on traces of 16M+ layer-token-experts, else 1); "
+                            "the trace does not depend on it")
     synth.add_argument("-o", "--output", required=True, help="output .npz")
     synth.set_defaults(func=_synth)
 
@@ -66,11 +69,17 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    import os
+
+    from mozartc.frontend.resolve import trace_shape
     from mozartc.traces.format import save_trace
     from mozartc.traces.synth import synth_params, synthesize_model
 
     params = synth_params(args.preset, skew=args.skew, structure=args.structure, dim=args.dim)
-    trace = synthesize_model(args.model, args.tokens, seed=args.seed, params=params)
+    shape = trace_shape(args.model)
+    big = shape.num_layers * max(args.tokens, 0) * shape.num_experts >= 1 << 24
+    jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
+    trace = synthesize_model(shape, args.tokens, seed=args.seed, params=params, jobs=jobs)
     save_trace(trace, args.output)
     return 0
 

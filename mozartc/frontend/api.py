@@ -20,31 +20,13 @@ from mozartc.errors import FrontendError
 from mozartc.frontend.config import MoEConfig
 from mozartc.frontend.lower import CaptureOptions, lower_graph
 from mozartc.frontend.modules import build_reference
-from mozartc.frontend.presets import PRESETS, get_preset
+from mozartc.frontend.resolve import is_factory_spec, resolve_config
 from mozartc.frontend.tracer import ExtraBlocks, trace
 from mozartc.ir.core import Module
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.ir.verifier import verify
 
 FLOAT_DTYPES = tuple(d for d in DTYPE_BYTES if not d.startswith("i"))
-
-
-def is_factory_spec(spec: str) -> bool:
-    """True for ``file.py:factory`` specs."""
-    path, sep, name = spec.rpartition(":")
-    return bool(sep) and path.endswith(".py") and name.isidentifier()
-
-
-def resolve_config(spec: str) -> MoEConfig:
-    """The :class:`MoEConfig` of a preset name or a ``config.json`` path / folder."""
-    if spec in PRESETS:
-        return get_preset(spec)
-    path = Path(spec)
-    if path.exists() or spec.endswith(".json") or "/" in spec:
-        from mozartc.frontend.hf_config import load_config
-
-        return load_config(path)
-    return get_preset(spec)  # raises the unknown-preset error listing the valid names
 
 
 def load_factory(spec: str) -> tuple[nn.Module, str]:

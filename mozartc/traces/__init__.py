@@ -1,9 +1,12 @@
 """Routing traces: the ``.npz`` format and its I/O, statistics (V, C, C_T), the synthetic generator.
 
-Importing this package loads numpy only; the profiler (torch) is imported by its command.
+Importing this package loads numpy only. It knows no model: the generator takes a
+:class:`TraceShape`, which the frontend's ``trace_shape`` makes from a model spec, and the profiler
+that runs torch models lives beside the frontend (``frontend/profiler.py``).
 """
 
 from mozartc.traces.format import RoutingTrace, load_csv, load_trace, save_trace, trace_to_bytes
+from mozartc.traces.shape import TraceShape
 from mozartc.traces.stats import (
     c_t,
     coactivation,
@@ -21,6 +24,7 @@ __all__ = [
     "SYNTH_PRESETS",
     "RoutingTrace",
     "SynthParams",
+    "TraceShape",
     "c_t",
     "coactivation",
     "contiguous_assignment",

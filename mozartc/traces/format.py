@@ -25,6 +25,8 @@ from mozartc.errors import TraceError
 from mozartc.fileio import atomic_write_bytes
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Duplicate check by pairwise column compares up to this k, by sorting rows above it.
+_PAIRWISE_MAX_K = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +96,11 @@ def _index_dtype(num_experts: int) -> type[np.integer]:
     return np.int16 if num_experts <= np.iinfo(np.int16).max else np.int32
 
 
+def _file_dtype(num_experts: int) -> type[np.integer]:
+    """The dtype ``topk`` is written in: ``uint8`` up to 256 experts, else the in-memory id dtype."""
+    return np.uint8 if num_experts <= 256 else _index_dtype(num_experts)
+
+
 def _validated_topk(topk: object, num_experts: int, top_k: int, where: str) -> np.ndarray:
     """Check ``topk`` against the contract and return a read-only compact-int copy."""
     arr_where = f"{where}: array 'topk'"
@@ -116,14 +123,35 @@ def _validated_topk(topk: object, num_experts: int, top_k: int, where: str) -> n
         bad = lo if lo < 0 else hi
         raise TraceError(f"expert id {bad} out of range 0..{num_experts - 1}", where=arr_where)
     out = arr.astype(_index_dtype(int(num_experts)), copy=True)
-    if top_k > 1:
-        ordered = np.sort(out, axis=-1)
-        dup = np.argwhere(ordered[..., 1:] == ordered[..., :-1])
-        if dup.size:
-            layer, token = (int(v) for v in dup[0][:2])
-            raise TraceError(f"token {token} of layer {layer} selects the same expert twice", arr_where)
+    dup = _first_duplicate(out)
+    if dup is not None:
+        raise TraceError(f"token {dup[1]} of layer {dup[0]} selects the same expert twice", arr_where)
     out.setflags(write=False)
     return out
+
+
+def _first_duplicate(topk: np.ndarray) -> tuple[int, int] | None:
+    """``(layer, token)`` of the first token that lists an expert twice, or None.
+
+    Up to ``_PAIRWISE_MAX_K`` experts a token, every pair of columns is compared, a layer at a time
+    (k(k-1)/2 vector compares: 0.05 s for 48 x 100k x 8, where sorting every row took 0.35 s).
+    """
+    k = topk.shape[2]
+    if k > _PAIRWISE_MAX_K:
+        ordered = np.sort(topk, axis=-1)
+        found = np.argwhere(ordered[..., 1:] == ordered[..., :-1])
+        return (int(found[0][0]), int(found[0][1])) if found.size else None
+    same = np.empty(topk.shape[1], dtype=bool)
+    equal = np.empty_like(same)
+    for layer in range(topk.shape[0]):
+        cols = np.ascontiguousarray(topk[layer].T)
+        same.fill(False)
+        for i in range(k - 1):
+            for j in range(i + 1, k):
+                same |= np.equal(cols[i], cols[j], out=equal)
+        if same.any():
+            return layer, int(np.argmax(same))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -269,9 +297,14 @@ def _is_int(value: str) -> bool:
 # ---------------------------------------------------------------------------------------------- saving
 
 def trace_to_bytes(trace: RoutingTrace) -> bytes:
-    """The ``.npz`` bytes of ``trace``: deterministic (fixed zip timestamps, array order, dtypes)."""
+    """The ``.npz`` bytes of ``trace``: deterministic (fixed zip timestamps, array order, dtypes).
+
+    ``topk`` is stored in the smallest dtype that holds the ids (``uint8`` up to 256 experts, then
+    ``int16``, ``int32``) and uncompressed: expert ids carry about ``log2(N_e)`` bits each, so
+    deflate saved little beyond the dtype and cost seconds on large traces (7 s for 48 x 100k x 8).
+    """
     arrays: dict[str, np.ndarray] = {
-        "topk": np.ascontiguousarray(trace.topk),
+        "topk": np.ascontiguousarray(trace.topk, dtype=_file_dtype(trace.num_experts)),
         "num_experts": np.asarray(trace.num_experts, dtype=np.int64),
         "top_k": np.asarray(trace.top_k, dtype=np.int64),
         "layer_ids": np.asarray(trace.layer_ids, dtype=np.int64),
@@ -280,10 +313,10 @@ def trace_to_bytes(trace: RoutingTrace) -> bytes:
         "source": np.asarray(trace.source),
     }
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, array in arrays.items():
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             payload = io.BytesIO()
             np.lib.format.write_array(payload, array, allow_pickle=False)
             zf.writestr(info, payload.getvalue())

@@ -12,8 +12,14 @@ all layers in order, so the same seed gives the same bytes):
    ``s_te = log pi_e + structure * <u_t, z_e> + g_te`` with ``g_te ~ Gumbel(0, 1)`` iid, i.e. k
    draws without replacement with probability ∝ ``pi_e exp(structure <u_t, z_e>)`` (Gumbel-top-k
    = Plackett-Luce; the structure term is a von Mises-Fisher affinity of concentration ``structure``).
-   It is drawn as the equivalent exponential race in float32 (see :func:`_layer`): O(T N_e) numpy
-   work a layer, about 20 ms for 20k tokens x 128 experts.
+   It is drawn as the equivalent exponential race in float32 (:meth:`_Race.block`, computed by
+   :mod:`mozartc.traces.race`): O(T N_e) work a layer.
+
+The random numbers are drawn in one fixed order by the calling thread (per layer: the expert
+ranking, the expert points, then per chunk of ``_CHUNK`` tokens the token directions and the
+uniforms); ``jobs`` threads turn them into expert ids, so the bytes do not depend on ``jobs``. They
+are the bytes of the plain numpy generator this replaced (``rng.random``, ``np.argpartition``;
+``tests/traces/synth_reference.py``): the same float32 operations, selected exactly alike.
 
 ``skew = 0, structure = 0`` is exactly uniform routing: every k-subset equally likely. ``skew``
 sets the load imbalance (max/mean), ``structure`` the co-activation strength (top-5% pair share
@@ -25,14 +31,28 @@ against the real traces in ``../shared/traces``.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
 from mozartc.errors import MozartError, TraceError
 from mozartc.traces.format import RoutingTrace, _index_dtype
+from mozartc.traces.race import Scratch, top_k_desc
+from mozartc.traces.shape import TraceShape
 
+# Tokens whose directions and uniforms are drawn at a time (fixes the order of the random stream).
 _CHUNK = 1 << 14
+# Tokens one job turns into expert ids: its float32 [tokens, N_e] arrays stay in a core's L2 cache.
+_BLOCK = 1 << 11
+# Up to this latent dim the dot product is outer products summed, above it one matmul a chunk.
+_OUTER_MAX_DIM = 8
+# Largest |exponent| of the race's weights: float32 exp overflows above 88.7, so keys stay finite.
+_MAX_EXP_ARG = 80.0
 
 
 @dataclass(frozen=True)
@@ -87,86 +107,181 @@ def synthesize(
     model: str = "",
     layer_ids: tuple[int, ...] = (),
     num_shared_experts: int = 0,
+    jobs: int = 1,
 ) -> RoutingTrace:
-    """Draw a trace of ``tokens`` tokens per layer from the generative model."""
+    """Draw a trace of ``tokens`` tokens per layer from the generative model.
+
+    ``jobs > 1`` runs the arithmetic on that many threads while this one draws the random numbers
+    in the fixed order: the trace does not depend on ``jobs``.
+    """
     p = params or SYNTH_PRESETS[DEFAULT_PRESET]
     if tokens <= 0 or num_layers <= 0:
         raise TraceError("a synthetic trace needs at least one layer and one token", where="--tokens")
     if not 0 < top_k <= num_experts:
         raise TraceError(f"top_k {top_k} must lie in 1..{num_experts}", where="synthetic trace")
+    if p.structure + p.skew * np.log(num_experts) > _MAX_EXP_ARG:
+        raise MozartError(f"structure + skew * ln(num_experts) must be <= {_MAX_EXP_ARG} (float32 exp range), "
+                          f"got {p.structure} + {p.skew} * ln({num_experts})", where="synth parameters")
     rng = np.random.default_rng(seed)
     topk = np.empty((num_layers, tokens, top_k), dtype=_index_dtype(num_experts))
-    for layer in range(num_layers):
-        topk[layer] = _layer(rng, num_experts, top_k, tokens, p)
+    shared = _Shared()
+    jobs_iter = (job for layer in range(num_layers) for job in _layer_jobs(rng, num_experts, p, topk[layer], shared))
+    _run(jobs_iter, jobs)
     source = f"synthetic seed={seed} skew={p.skew} structure={p.structure} dim={p.dim}"
     return RoutingTrace(topk=topk, num_experts=num_experts, top_k=top_k, model=model, source=source,
                         layer_ids=layer_ids, num_shared_experts=num_shared_experts, where="<synthetic>")
 
 
-def _layer(rng: np.random.Generator, num_experts: int, top_k: int, tokens: int, p: SynthParams) -> np.ndarray:
-    """One layer's ``[tokens, k]`` expert ids (steps 1-4 of the module docstring), top-1 first.
+def synthesize_model(
+    shape: TraceShape, tokens: int, *, seed: int = 0, params: SynthParams | None = None, jobs: int = 1
+) -> RoutingTrace:
+    """A synthetic trace for every MoE layer of a model of routing shape ``shape``."""
+    return synthesize(
+        shape.num_layers, shape.num_experts, shape.top_k, tokens, seed=seed, params=params, model=shape.model,
+        layer_ids=shape.layer_ids, num_shared_experts=shape.num_shared_experts, jobs=jobs,
+    )
 
-    Gumbel-top-k as an exponential race (the same distribution, fewer transcendental calls): with
-    ``w_te = pi_e exp(structure <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest
-    ``E_te / w_te`` are k draws without replacement with probability ∝ ``w_te``. Computed in
-    float32 as the k largest ``log(U_te) / w_te`` (``U`` uniform, ``-log U ~ Exp(1)``), one
-    ``[chunk, N_e]`` matrix at a time with ``np.argpartition``.
+
+def _run(work: Iterator[Callable[[], None]], jobs: int) -> None:
+    """Run every job of ``work`` (drawn in order by this thread) on ``jobs`` threads, a bounded few at a time."""
+    if jobs <= 1:
+        for job in work:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending: deque[Future[None]] = deque()
+        for job in work:
+            pending.append(pool.submit(job))
+            while len(pending) > 2 * jobs:
+                pending.popleft().result()
+        for future in pending:
+            future.result()
+
+
+def _layer_jobs(
+    rng: np.random.Generator, num_experts: int, p: SynthParams, out: np.ndarray, shared: _Shared
+) -> Iterator[Callable[[], None]]:
+    """Steps 1-4 of the module docstring for one layer, writing ``out [tokens, k]`` (top-1 first).
+
+    This thread draws from ``rng`` in the generator's fixed order (expert ranking, expert points,
+    then per chunk of ``_CHUNK`` tokens their directions and their uniforms, the latter a block at
+    a time: the same stream); each yielded job turns up to ``_BLOCK`` tokens of draws into expert
+    ids (:meth:`_Race.block`).
     """
+    tokens, top_k = out.shape
     log_pop = -p.skew * np.log1p(rng.permutation(num_experts).astype(np.float64))
     points = _sphere(rng, num_experts, p.dim) if p.structure > 0 else None
-    out = np.empty((tokens, top_k), dtype=np.int64)
+    z = None if points is None else np.ascontiguousarray(points.T, dtype=np.float32)
+    race = _Race(log_pop.astype(np.float32), np.exp(-log_pop).astype(np.float32), z, top_k, shared)
     for start in range(0, tokens, _CHUNK):
         n = min(_CHUNK, tokens - start)
-        if points is not None:
-            inv_w = _neg_affinity(rng, n, points, log_pop, p)
-            np.exp(inv_w, out=inv_w)
+        if z is None:
+            u = None
         else:
-            inv_w = np.broadcast_to(np.exp(-log_pop).astype(np.float32), (n, num_experts))
-        key = rng.random(size=(n, num_experts), dtype=np.float32)
-        np.subtract(np.float32(1.0), key, out=key)  # in (0, 1]: log is finite
+            directions = _sphere(rng, n, p.dim)
+            directions *= -p.structure
+            u = directions.astype(np.float32)
+        step = n if p.dim > _OUTER_MAX_DIM else _BLOCK  # one matmul a chunk, as the reference did
+        for b in range(0, n, step):
+            stop = min(b + step, n)
+            buffer = shared.take((stop - b) * num_experts)
+            uniforms = buffer[:(stop - b) * num_experts].reshape(-1, num_experts)
+            rng.random(out=uniforms, dtype=np.float32)
+            yield partial(race.block, buffer, uniforms, None if u is None else u[b:stop], out[start + b:start + stop])
+
+
+class _Shared:
+    """What the drawing thread and the workers share: uniform buffers passed back and forth (a fresh
+    megabyte-sized array costs a page fault per 4 KiB, more than drawing into it), and each worker's
+    :class:`Scratch`."""
+
+    def __init__(self) -> None:
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def take(self, size: int) -> np.ndarray:
+        """A float32 buffer of at least ``size`` entries, reused when one is free."""
+        with self._lock:
+            buffer = self._free.pop() if self._free else None
+        return buffer if buffer is not None and buffer.size >= size else np.empty(size, np.float32)
+
+    def give(self, buffer: np.ndarray) -> None:
+        """Return a buffer from :meth:`take`."""
+        with self._lock:
+            self._free.append(buffer)
+
+    def scratch(self) -> Scratch:
+        """This thread's reusable arrays."""
+        scratch: Scratch | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = Scratch()
+        return scratch
+
+
+class _Race:
+    """One layer's fixed arrays and the per-block arithmetic of the exponential race (float32)."""
+
+    def __init__(self, log_pop: np.ndarray, inv_pop: np.ndarray, z: np.ndarray | None, top_k: int,
+                 shared: _Shared) -> None:
+        self.log_pop, self.inv_pop, self.z, self.top_k = log_pop, inv_pop, z, top_k
+        self._shared = shared
+
+    def block(self, buffer: np.ndarray, uniforms: np.ndarray, u: np.ndarray | None, out: np.ndarray) -> None:
+        """``out [n, k]``: the top-k of ``log(1 - U) * inv_w`` with ``inv_w = exp(-log pi - <u, z>)``.
+
+        ``uniforms`` (a view of ``buffer``, given back when read) are ``U``; ``u`` is already
+        ``-structure * u_t``; without it ``inv_w = 1 / pi``. Gumbel-top-k as an exponential race
+        (the same distribution, fewer transcendental calls): with ``w_te = pi_e exp(structure
+        <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest ``E_te / w_te`` are k draws
+        without replacement with probability ∝ ``w_te``; ``-log(1 - U)`` is the ``Exp(1)`` draw.
+        """
+        scratch = self._shared.scratch()
+        key = scratch.get("key", uniforms.shape, np.float32)
+        np.subtract(np.float32(1.0), uniforms, out=key)  # in (0, 1]: log is finite
+        self._shared.give(buffer)
         np.log(key, out=key)
-        key *= inv_w
-        part = np.argpartition(key, num_experts - top_k, axis=1)[:, num_experts - top_k:]
-        order = np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable")
-        out[start:start + n] = np.take_along_axis(part, order, axis=1)
-    return out
+        if u is None or self.z is None:
+            key *= self.inv_pop
+        else:
+            key *= self._inv_weight(u, self.z, scratch)
+        out[...] = top_k_desc(key, self.top_k, scratch)
 
+    def _inv_weight(self, u: np.ndarray, z: np.ndarray, scratch: Scratch) -> np.ndarray:
+        """``exp(-(log pi_e + structure <u_t, z_e>))`` for ``n`` token directions (float32 ``[n, N_e]``).
 
-def _neg_affinity(
-    rng: np.random.Generator, n: int, points: np.ndarray, log_pop: np.ndarray, p: SynthParams
-) -> np.ndarray:
-    """``-(log pi_e + structure <u_t, z_e>)`` for ``n`` fresh token directions (float32 ``[n, N_e]``).
-
-    Few latent dimensions: the dot product is ``dim`` broadcast multiply-adds (faster than a
-    matmul with an inner size of 3).
-    """
-    u = (-p.structure * _sphere(rng, n, p.dim)).astype(np.float32)
-    z = np.ascontiguousarray(points.T, dtype=np.float32)
-    out = np.empty((n, points.shape[0]), dtype=np.float32)
-    if p.dim > 8:
-        np.matmul(u, z, out=out)
-    else:
-        np.multiply(u[:, :1], z[0], out=out)
-        for d in range(1, p.dim):
-            out += u[:, d:d + 1] * z[d]
-    out -= log_pop.astype(np.float32)
-    return out
+        Few latent dimensions: the dot product is ``dim`` outer products summed in order (faster
+        than a matmul with an inner size of 3; ``einsum`` forms an outer product, one rounded
+        float32 product an entry, faster than a broadcast multiply).
+        """
+        shape = (u.shape[0], z.shape[1])
+        inv_w = scratch.get("inv_w", shape, np.float32)
+        if u.shape[1] > _OUTER_MAX_DIM:
+            np.matmul(u, z, out=inv_w)
+        else:
+            u_t = np.ascontiguousarray(u.T)
+            np.einsum("i,j->ij", u_t[0], z[0], out=inv_w)
+            term = scratch.get("term", shape, np.float32)
+            for d in range(1, u.shape[1]):
+                np.einsum("i,j->ij", u_t[d], z[d], out=term)
+                inv_w += term
+        inv_w -= self.log_pop
+        return np.exp(inv_w, out=inv_w)
 
 
 def _sphere(rng: np.random.Generator, count: int, dim: int) -> np.ndarray:
-    """``count`` points uniform on the unit sphere in ``dim`` dimensions (normalised Gaussians)."""
+    """``count`` points uniform on the unit sphere in ``dim`` dimensions (normalised Gaussians).
+
+    Below 8 dimensions the norm is ``np.linalg.norm(x, axis=1)`` summed column by column: the same
+    additions in the same order as numpy's reduction over a row that short (longer rows it sums
+    pairwise), without its per-row cost.
+    """
     x = rng.normal(size=(count, dim))
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def synthesize_model(
-    spec: str, tokens: int, *, seed: int = 0, params: SynthParams | None = None
-) -> RoutingTrace:
-    """A synthetic trace for every MoE layer of model ``spec`` (preset name or config.json path)."""
-    from mozartc.frontend import resolve_config
-
-    cfg = resolve_config(spec)
-    return synthesize(
-        cfg.num_moe_layers, cfg.num_experts, cfg.top_k, tokens, seed=seed, params=params,
-        model=cfg.name, layer_ids=cfg.moe_layer_indices, num_shared_experts=cfg.num_shared_experts,
-    )
+    if dim >= 8:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    total = x[:, 0] * x[:, 0]
+    for d in range(1, dim):
+        total += x[:, d] * x[:, d]
+    np.sqrt(total, out=total)
+    x /= np.maximum(total, 1e-12, out=total)[:, None]
+    return x

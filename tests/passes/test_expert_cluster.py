@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mozartc.errors import TraceError
-from mozartc.frontend import capture
+from mozartc.frontend import capture, trace_shape
 from mozartc.ir.verifier import verify
 from mozartc.passes.base import PassContext
 from mozartc.passes.expert_cluster import ExpertCluster
@@ -34,7 +34,7 @@ def test_synthetic_when_no_trace(tiny_ir) -> None:  # type: ignore[no-untyped-de
 
 
 def test_from_trace_file(tiny_ir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    trace = synthesize_model("tiny-moe", 2000, seed=5)
+    trace = synthesize_model(trace_shape("tiny-moe"), 2000, seed=5)
     save_trace(trace, tmp_path / "t.npz")
     ctx = PassContext(trace_path=str(tmp_path / "t.npz"))
     module = ExpertCluster(method="cpsat", clusters=8).run(tiny_ir.clone(), ctx)

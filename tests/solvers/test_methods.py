@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mozartc.errors import PassError
+from mozartc.frontend import trace_shape
 from mozartc.solvers.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
 from mozartc.solvers.clustering.base import canonical
 from mozartc.traces import synthesize, synthesize_model
@@ -57,7 +58,7 @@ def test_canonical_relabels_by_lowest_expert() -> None:
 @pytest.mark.parametrize("model", ["qwen3-30b-a3b", "olmoe-1b-7b-0924", "deepseek-moe-16b-base"])
 def test_cpsat_beats_greedy_on_structured_traces(model: str) -> None:
     """Acceptance: cpsat (+refine) <= greedy on every layer and strictly lower on average."""
-    full = synthesize_model(model, 6000, seed=0)
+    full = synthesize_model(trace_shape(model), 6000, seed=0)
     trace = type(full)(topk=full.topk[:3], num_experts=full.num_experts, top_k=full.top_k,
                        layer_ids=full.layer_ids[:3])
     greedy = cluster_trace(trace, 16, "greedy", FAST)
@@ -76,7 +77,7 @@ def test_jobs_do_not_change_results() -> None:
 
 
 def test_record_shape() -> None:
-    trace = synthesize_model("tiny-moe", 500, seed=0)
+    trace = synthesize_model(trace_shape("tiny-moe"), 500, seed=0)
     record = cluster_trace(trace, 8, "greedy").record()
     assert set(record) >= {"method", "C_T", "per_layer_C_T", "clusters", "shared_experts"}
     clusters = record["clusters"]

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mozartc.errors import PassError
+from mozartc.frontend import trace_shape
 from mozartc.solvers.clustering import ClusterOptions, LayerProblem, cluster_trace, get_method, method_names
 from mozartc.solvers.clustering.base import canonical, check_assignment, size_multiset
 from mozartc.solvers.clustering.greedy import fill_order_sizes, greedy_clusters
@@ -282,7 +283,7 @@ PINNED = {
 
 @pytest.mark.parametrize("name", list(PINNED))
 def test_divisible_results_are_unchanged(name: str) -> None:
-    trace = synthesize_model("tiny-moe", 800, seed=0)
+    trace = synthesize_model(trace_shape("tiny-moe"), 800, seed=0)
     result = cluster_trace(trace, 8, name, ClusterOptions(time_limit=0.1))
     values, digest = PINNED[name]
     assert list(result.per_layer_c_t) == values
@@ -301,7 +302,7 @@ def test_divisible_greedy_sizes_are_the_papers() -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("t") / "tiny.npz"
-    save_trace(synthesize_model("tiny-moe", 1000, seed=0), path)
+    save_trace(synthesize_model(trace_shape("tiny-moe"), 1000, seed=0), path)
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,30 @@ def test_round_trip_and_read_only(tmp_path: Path) -> None:
 
 def test_bytes_are_deterministic() -> None:
     assert trace_to_bytes(_trace()) == trace_to_bytes(_trace())
+
+
+@pytest.mark.parametrize(("experts", "dtype"), [(8, np.uint8), (256, np.uint8), (257, np.int16), (40000, np.int32)])
+def test_ids_stored_uncompressed_in_the_smallest_dtype(tmp_path: Path, experts: int, dtype: type) -> None:
+    topk = np.array([[[0, experts - 1], [experts // 2, 1]]])
+    trace = RoutingTrace(topk=topk, num_experts=experts, top_k=2)
+    save_trace(trace, tmp_path / "t.npz")
+    with zipfile.ZipFile(tmp_path / "t.npz") as zf:
+        assert {info.compress_type for info in zf.infolist()} == {zipfile.ZIP_STORED}
+    with np.load(tmp_path / "t.npz") as z:
+        assert z["topk"].dtype == dtype and z["topk"].tolist() == topk.tolist()
+    back = load_trace(tmp_path / "t.npz")
+    assert back.topk.tolist() == topk.tolist() and back.topk.dtype == trace.topk.dtype
+
+
+@pytest.mark.parametrize("k", [3, 16, 17, 20])
+def test_duplicate_found_at_its_layer_and_token(k: int) -> None:
+    rng = np.random.default_rng(k)
+    topk = np.stack([np.stack([rng.permutation(40)[:k] for _ in range(30)]) for _ in range(3)])
+    RoutingTrace(topk=topk, num_experts=40, top_k=k)  # distinct: accepted
+    topk[1, 7, k - 1] = topk[1, 7, 0]
+    topk[2, 2, 1] = topk[2, 2, 0]
+    with pytest.raises(TraceError, match="token 7 of layer 1 selects the same expert twice"):
+        RoutingTrace(topk=topk, num_experts=40, top_k=k)
 
 
 def test_unknown_arrays_ignored_and_layer_ids(tmp_path: Path) -> None:

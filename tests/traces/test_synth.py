@@ -1,12 +1,14 @@
-"""Synthetic generator: determinism, the uniform setting against the closed form, calibration."""
+"""Synthetic generator: determinism, the shape, the uniform setting against the closed form, calibration."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from mozartc.errors import MozartError, TraceError
 from mozartc.traces import (
     SYNTH_PRESETS,
+    TraceShape,
     load_imbalance,
     synth_params,
     synthesize,
@@ -17,17 +19,42 @@ from mozartc.traces import (
 )
 from mozartc.traces.stats import c_t, contiguous_assignment, uniform_c_t
 
+TINY = TraceShape(layer_ids=(1, 2, 3), num_experts=32, top_k=4, num_shared_experts=1, model="tiny")
+
 
 def test_same_seed_same_bytes() -> None:
-    a = trace_to_bytes(synthesize_model("tiny-moe", 500, seed=3))
-    assert a == trace_to_bytes(synthesize_model("tiny-moe", 500, seed=3))
-    assert a != trace_to_bytes(synthesize_model("tiny-moe", 500, seed=4))
+    a = trace_to_bytes(synthesize_model(TINY, 500, seed=3))
+    assert a == trace_to_bytes(synthesize_model(TINY, 500, seed=3))
+    assert a != trace_to_bytes(synthesize_model(TINY, 500, seed=4))
 
 
-def test_model_shape_and_shared_experts() -> None:
-    trace = synthesize_model("deepseek-moe-16b-base", 10, seed=0)
-    assert trace.topk.shape == (27, 10, 6) and trace.layer_ids[0] == 1
-    assert trace.num_shared_experts == 2 and trace.num_experts == 64
+def test_bytes_do_not_depend_on_jobs() -> None:
+    shape = TraceShape(layer_ids=(0, 2), num_experts=33, top_k=5)  # odd experts, two chunks a layer
+    one = trace_to_bytes(synthesize_model(shape, 20000, seed=7, jobs=1))
+    assert one == trace_to_bytes(synthesize_model(shape, 20000, seed=7, jobs=2))
+    assert one == trace_to_bytes(synthesize_model(shape, 20000, seed=7, jobs=5))
+
+
+def test_shape_goes_into_the_trace() -> None:
+    trace = synthesize_model(TINY, 10, seed=0)
+    assert trace.topk.shape == (3, 10, 4) and trace.layer_ids == (1, 2, 3)
+    assert (trace.num_experts, trace.num_shared_experts, trace.model) == (32, 1, "tiny")
+
+
+@pytest.mark.parametrize(("layer_ids", "top_k", "shared", "message"), [
+    ((), 4, 0, "at least one MoE layer"),
+    ((1, 1), 4, 0, "distinct"),
+    ((0,), 40, 0, r"top_k 40 must lie in 1\.\.num_experts \(32\)"),
+    ((0,), 4, -1, "num_shared_experts must be >= 0"),
+])
+def test_bad_shape(layer_ids: tuple[int, ...], top_k: int, shared: int, message: str) -> None:
+    with pytest.raises(TraceError, match=message):
+        TraceShape(layer_ids=layer_ids, num_experts=32, top_k=top_k, num_shared_experts=shared)
+
+
+def test_weights_beyond_float32_exp_are_refused() -> None:
+    with pytest.raises(MozartError, match="float32 exp range"):
+        synthesize(1, 128, 8, 10, params=synth_params(structure=80.0))
 
 
 @pytest.mark.parametrize(("experts", "k", "expected"), [(128, 8, 6.60), (64, 8, 6.75), (64, 6, 5.32)])

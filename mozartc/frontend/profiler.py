@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mozartc.defaults import MICRO_BATCH, SEQ_LEN
 from mozartc.errors import FrontendError, TraceError
 from mozartc.traces.format import RoutingTrace
 
@@ -100,8 +101,8 @@ def profile(
     tokens: np.ndarray,
     *,
     weights: str | Path | None = None,
-    seq_len: int = 256,
-    batch_size: int = 8,
+    seq_len: int = SEQ_LEN,
+    batch_size: int = MICRO_BATCH,
     seed: int = 0,
     threads: int = 0,
     on_batch: Callable[[int, int], None] | None = None,

@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from mozartc.frontend import build_model, resolve_config  # noqa: E402
+from mozartc.frontend.profiler import find_routers  # noqa: E402
 from mozartc.traces import load_trace, workload  # noqa: E402
-from mozartc.traces.profiler import find_routers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
