@@ -32,6 +32,20 @@ _TERMINAL_NAMES: dict[str, str] = {
 }
 
 
+def _token(child: object) -> Token:
+    """A parse-tree child the grammar makes a token (anything else is a bug in the grammar)."""
+    if not isinstance(child, Token):
+        raise TypeError(f"mzs grammar: expected a token, got {child!r}")
+    return child
+
+
+def _tree(child: object) -> Tree[Token]:
+    """A parse-tree child the grammar makes a subtree (anything else is a bug in the grammar)."""
+    if not isinstance(child, Tree):
+        raise TypeError(f"mzs grammar: expected a subtree, got {child!r}")
+    return child
+
+
 @cache
 def _lark(start: str = "start") -> Lark:
     """The LALR parser of the grammar from rule ``start`` (``instr``: one instruction alone).
@@ -64,7 +78,7 @@ def _int(tok: Token, skip: int = 0) -> int:
 def _value(node: Tree[Token]) -> tuple[object, Token]:
     tok = node.children[0]
     kind = node.data
-    assert isinstance(tok, Token)
+    tok = _token(tok)
     if kind in ("true_value", "false_value"):
         return kind == "true_value", tok
     if kind == "int_value":
@@ -88,9 +102,8 @@ def _attr_entries(node: Tree[Token] | None) -> list[tuple[Token, object, Token, 
     for entry in node.children:
         if entry is None:
             continue
-        assert isinstance(entry, Tree)
-        key, value_node = entry.children
-        assert isinstance(key, Token) and isinstance(value_node, Tree)
+        key, value_node = _tree(entry).children
+        key, value_node = _token(key), _tree(value_node)
         if str(key) in seen:
             raise _Semantic(f"duplicate attribute '{key}'", _tok_loc(key))
         seen.add(str(key))
@@ -102,8 +115,7 @@ def _attr_entries(node: Tree[Token] | None) -> list[tuple[Token, object, Token, 
 def _stream_attrs(node: Tree[Token] | None) -> dict[str, str | int | float | bool]:
     if node is None:
         return {}
-    inner = node.children[0]
-    assert isinstance(inner, Tree)
+    inner = _tree(node.children[0])
     return {str(k): v for k, v, _, _ in _attr_entries(inner)}  # type: ignore[misc]
 
 
@@ -113,7 +125,7 @@ _ALL_KEYS = ", ".join([*(name for name, _ in SIZE_FIELDS), "kind", "label"])
 
 def _instr(node: Tree[Token], position: int) -> tuple[Instr, InstrLoc]:
     index_tok, op_tok, operands, attrs, after = node.children
-    assert isinstance(index_tok, Token) and isinstance(op_tok, Token)
+    index_tok, op_tok = _token(index_tok), _token(op_tok)
     loc = _tok_loc(index_tok)
     if _int(index_tok, 1) != position:
         raise _Semantic(f"instruction index {index_tok} must equal its position %{position}", loc)
@@ -121,12 +133,12 @@ def _instr(node: Tree[Token], position: int) -> tuple[Instr, InstrLoc]:
     values: dict[str, object] = {}
     if isinstance(operands, Tree):
         first, _arrow, second = operands.children
-        assert isinstance(first, Token)
+        first = _token(first)
         if second is None:
             values["unit"] = str(first)
             fields["unit"] = _tok_loc(first)
         else:
-            assert isinstance(second, Token)
+            second = _token(second)
             values["src"], values["dst"] = str(first), str(second)
             fields["src"], fields["dst"] = _tok_loc(first), _tok_loc(second)
     for key_tok, value, vtok, vkind in _attr_entries(attrs if isinstance(attrs, Tree) else None):
@@ -152,9 +164,9 @@ def _instr(node: Tree[Token], position: int) -> tuple[Instr, InstrLoc]:
         for tok in after.children:
             if tok is None:
                 continue
-            assert isinstance(tok, Token)
-            deps.append(_int(tok, 1))
-            dep_locs.append(_tok_loc(tok))
+            dep = _token(tok)
+            deps.append(_int(dep, 1))
+            dep_locs.append(_tok_loc(dep))
     instr = Instr(op=str(op_tok), kind=str(values.pop("kind")), label=str(values.pop("label", "")),
                   deps=tuple(deps), **values)  # type: ignore[arg-type]
     return instr, InstrLoc(loc, fields, tuple(dep_locs))
@@ -177,14 +189,12 @@ def parse_stream_lark(text: str, filename: str = "<input>") -> ParsedStream:
 
 
 def _build(tree: Tree[Token], filename: str) -> ParsedStream:
-    stream_node = tree.children[0]
-    assert isinstance(stream_node, Tree)
+    stream_node = _tree(tree.children[0])
     symbol, attrs, *body = stream_node.children
     instrs: list[Instr] = []
     locs: list[InstrLoc] = []
     for node in body:
-        assert isinstance(node, Tree)
-        instr, loc = _instr(node, len(instrs))
+        instr, loc = _instr(_tree(node), len(instrs))
         instrs.append(instr)
         locs.append(loc)
     stream = Stream(name=str(symbol)[1:], attrs=_stream_attrs(attrs if isinstance(attrs, Tree) else None),
