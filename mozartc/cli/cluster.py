@@ -6,9 +6,9 @@ import argparse
 import io
 import json
 import os
-import sys
 from typing import Any
 
+from mozartc.cli.progress import counting, progress
 from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
 
@@ -66,7 +66,9 @@ def _cluster(args: argparse.Namespace) -> int:
     # Worker processes cost about a second to start: use them only on big traces unless asked.
     big = trace.num_layers * trace.num_tokens >= 1_000_000
     jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
-    with _progress(trace.num_layers * (len(methods) if methods else 6 if args.compare else 1)) as tick:
+    total = trace.num_layers * (len(methods) if methods else 6 if args.compare else 1)
+    with progress("clustering layers", total) as advance:
+        tick = counting(advance, total)
         if args.compare:
             result: Any = compare(fit, args.clusters, methods, options, jobs=jobs, on_layer=tick,
                                   knob=CLI_CLUSTERS_KNOB)
@@ -97,29 +99,6 @@ def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, cluste
         per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs,
                                   knob=CLI_CLUSTERS_KNOB).evaluate(held)
         row["holdout_C_T"] = sum(per_layer) / len(per_layer)
-
-
-class _progress:
-    """A rich progress bar on stderr over ``total`` layer results (silent when stderr is no TTY)."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return lambda _index: None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("clustering layers", total=self.total)
-        return lambda _index: self.bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _render(result: Any, args: argparse.Namespace, trace: Any) -> str:

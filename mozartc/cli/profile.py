@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
 
 from mozartc.defaults import MICRO_BATCH, SEQ_LEN
 
@@ -27,29 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from mozartc.cli.progress import progress
     from mozartc.frontend.profiler import profile, read_tokens
     from mozartc.traces.format import save_trace
 
     tokens = read_tokens(args.tokens)
-    bar: Any = None
-    on_batch = None
-    if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import Progress
-
-        bar = Progress(console=Console(stderr=True), transient=True)
-        bar.start()
-        task = bar.add_task("profiling batches", total=None)
-
-        def on_batch(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-    try:
+    with progress("profiling batches", None) as advance:
         trace = profile(args.model, tokens, weights=args.weights, seq_len=args.seq_len,
                         batch_size=args.batch_size, seed=args.seed, threads=args.threads,
-                        on_batch=on_batch)
-    finally:
-        if bar is not None:
-            bar.stop()
+                        on_batch=lambda done, total: advance(done, total, ""))
     save_trace(trace, args.output)
     return 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +12,6 @@ from mozartc.errors import MozartError
 
 if TYPE_CHECKING:
     from mozartc.experiments.reproduce import ReproduceOptions
-
-ProgressFn = Callable[[int, int, str], None]
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``reproduce`` command."""
@@ -40,27 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-@contextmanager
-def progress_bar(description: str, total: int) -> Iterator[ProgressFn]:
-    """Yield a callback ``(done, total, label)`` that advances a rich progress bar drawn on stderr."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("[dim]{task.fields[last]}"))
-    with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task(description, total=total, last="")
-
-        def advance(done: int, total_now: int, label: str) -> None:
-            progress.update(task, completed=done, total=total_now, last=label)
-
-        yield advance
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc reproduce``."""
     from dataclasses import replace
 
+    from mozartc.cli.progress import progress
     from mozartc.experiments.checks import ordering_checks, table4_cells
     from mozartc.experiments.reproduce import ReproduceOptions, failures, plan, reproduce, results_json
     from mozartc.experiments.table import render_table
@@ -77,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if options.jobs < 1:
         raise MozartError(f"must be a positive integer, got {options.jobs}", where="--jobs")
     total = len(plan(options))  # validates the grid before anything runs
-    with progress_bar("reproduce", total) as advance:
+    with progress("reproduce", total) as advance:
         records = reproduce(options, advance)
     _write_outputs(args.out, records, results_json(records), render_table(records))
     atomic_write_text(args.out / "run_info.json", _run_info(options, total, time.monotonic() - start))

@@ -28,14 +28,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc sweep``."""
-    from mozartc.cli.reproduce import progress_bar
+    from mozartc.cli.progress import progress
     from mozartc.experiments.sweep import plan_points, run_sweep
     from mozartc.experiments.sweep_spec import load_spec
 
     start = time.monotonic()
     spec = load_spec(args.spec)
     total = len(plan_points(spec)) if args.engine == "local" else spec.size
-    with progress_bar(f"sweep {spec.name}", total) as advance:
+    with progress(f"sweep {spec.name}", total) as advance:
         outcome = run_sweep(spec, args.out, args.engine, args.jobs, args.address, advance)
     sys.stderr.write(
         f"mozartc: {outcome.total} points: {outcome.computed} computed, {outcome.reused} reused from "

@@ -9,7 +9,6 @@ the machine, keys sorted.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ from typing import Any
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES
 from mozartc.errors import MozartError
 from mozartc.experiments.paper import DRAM_KINDS, LADDER, PAPER_MODELS, PAPER_SEQ_LENS, TABLE4_SEQ_LEN
-from mozartc.experiments.runner import Job, run_jobs_local
+from mozartc.experiments.runner import Job, ProgressFn, run_jobs_local
 
 #: Called after each finished run with (runs done, runs in total, label of the run).
-ProgressFn = Callable[[int, int, str], None]
 
 GENERIC_TARGETS = {"hbm2": "wafer.toml", "ssd": "wafer-ssd.toml"}
 SYNTHETIC = "synthetic"

@@ -21,6 +21,9 @@ from mozartc.analysis.traffic import CopiesPerToken, copies_per_token
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.errors import MozartError
 
+#: ``progress(done, total, label)``: called as runs finish (the CLI draws it, mozartc/cli/progress.py)
+ProgressFn = Callable[[int, int, str], None]
+
 #: Breakdown categories of the executor report, in the order tables and plots show them.
 BREAKDOWN_KEYS: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync", "exposed")
 

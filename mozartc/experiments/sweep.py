@@ -11,13 +11,12 @@ installed) and ``summary.png`` are rewritten from the store after every run, in 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mozartc.errors import MozartError
-from mozartc.experiments.runner import run_jobs_local, run_jobs_ray
+from mozartc.experiments.runner import ProgressFn, run_jobs_local, run_jobs_ray
 from mozartc.experiments.sweep_io import write_results
 from mozartc.experiments.sweep_plan import Point, plan_points, point_params
 from mozartc.experiments.sweep_spec import SweepSpec
@@ -25,7 +24,6 @@ from mozartc.fileio import atomic_write_text
 
 ENGINES = ("local", "ray")
 POINTS_FILE = "points.jsonl"
-ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
