@@ -2,8 +2,8 @@
 
 A module is kept as one leaf of the fx graph and lowered to IR op(s) when either
 
-- its class defines ``mozartc_describe(self) -> BlockInfo`` (every reference module in
-  :mod:`mozartc.frontend.modules` does; user classes may too), or
+- its class defines ``mozartc_describe(self) -> BlockInfo`` (every reference leaf module in
+  ``mozartc.frontend.modules_*`` does; user classes may too), or
 - ``capture(..., extra_blocks={MyClass: describe_fn})`` maps its class (or a base class) to a
   function ``describe_fn(module) -> BlockInfo``, or
 - it is one of the plain torch modules with a built-in meaning: ``nn.Embedding`` (embed),

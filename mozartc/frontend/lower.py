@@ -9,22 +9,11 @@ computation and raises :class:`FrontendError` naming the module it sits in.
 Layers: an op belongs to ``layer i`` when its module path has an integer component ``i``
 (``model.layers.3.mlp.gate`` -> 3); nodes without a path (e.g. a residual add written in the root's
 forward) stay in the current layer; a leaf outside every layer closes it. A layer is ``kind = moe``
-when it holds an ``experts`` op, else ``dense``.
+when it holds an ``experts`` op, else ``dense``. The regions, the insertion point and the value names
+are :class:`~mozartc.frontend.builder.IRBuilder`'s.
 
-Attribute values of weight-holding ops (see docs/frontend.md):
-
-- ``params``: parameter elements of the leaf module, measured from ``module.parameters()``; a
-  parameter already counted at an earlier op (a tied lm_head) is not counted again;
-- ``param_bytes = params * bytes(dtype)``;
-- ``flops_per_token`` (forward, one token, multiply-add = 2 FLOPs, a bias or sink element = 1 add):
-  embed ``0``; rmsnorm ``4*dim`` (``variant = layernorm``: ``6*dim``, ``7*dim`` with ``bias``);
-  attention ``2*P_proj + P_vec + 2*S_eff*heads*(qk_head_dim + v_head_dim) + 4*norm_width``
-  (``P_proj``: params of matrices, i.e. of parameters with 2+ dims; ``P_vec``: elements of biases,
-  parameters named ``*bias``, and of attention ``sinks``; ``S_eff = min(S, sliding_window)``;
-  ``qk_head_dim = v_head_dim = head_dim`` unless given, so ``4*S_eff*heads*head_dim``;
-  ``norm_width = (heads + kv_heads) * head_dim`` with q/k norm, else 0); router
-  ``2*dim*experts + P_vec``; experts ``top_k * (2*expert_params - expert_biases)``; shared_experts and
-  mlp ``2*params - P_vec``; add ``dim``; lm_head ``2*dim*vocab + P_vec``.
+Each op's ``params``, ``param_bytes`` and ``flops_per_token`` follow the formulas of
+:mod:`mozartc.frontend.costs` (docs/frontend.md).
 """
 
 from __future__ import annotations
@@ -32,7 +21,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -41,20 +30,17 @@ from torch import fx, nn
 
 from mozartc.errors import FrontendError
 from mozartc.frontend.blocks import BLOCK_KINDS, BlockInfo
+from mozartc.frontend.builder import IRBuilder
+from mozartc.frontend.costs import as_int, block_flops, experts_flops, lm_head_flops, router_flops, vector_params
 from mozartc.frontend.tracer import ExtraBlocks, find_describer
 from mozartc.ir.attrs import Attr, Ident
-from mozartc.ir.core import Item, Module, Op, Region, Value
+from mozartc.ir.core import Item, Module, Op, Value
 from mozartc.ir.types import DTYPE_BYTES, RoutingType, TensorType
 
 ADD_FUNCTIONS: tuple[Any, ...] = (operator.add, operator.iadd, torch.add)
 ALIAS_FUNCTIONS: tuple[Any, ...] = (F.dropout, torch.clone, torch.Tensor.contiguous)
 ALIAS_METHODS = frozenset({"contiguous", "to", "type", "float", "half", "bfloat16", "clone", "type_as"})
-VALUE_BASE = {
-    "embed": "embed", "rmsnorm": "norm", "attention": "attn", "router": "router", "experts": "experts",
-    "shared_experts": "shared", "mlp": "mlp", "lm_head": "logits", "add": "res",
-}
 IDENT_ATTRS = frozenset({"qk_norm", "act", "variant", "scoring", "topk_method"})
-NUMBERED_IN_LAYER = frozenset({"norm", "res"})
 _INDEX = re.compile(r"(?:^|\.)(\d+)(?:\.|$)")
 
 
@@ -82,41 +68,6 @@ def layer_index(path: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def matrix_params(module: nn.Module) -> int:
-    """Elements of ``module``'s parameters with two or more dims (projection weights)."""
-    return sum(p.numel() for p in module.parameters() if p.dim() >= 2)
-
-
-VECTOR_NAMES = ("bias", "sinks")
-
-
-def vector_params(module: nn.Module) -> int:
-    """Elements of ``module``'s biases (parameters whose name ends in ``bias``) and attention sinks:
-    each costs one add per token."""
-    return sum(p.numel() for name, p in module.named_parameters() if name.rpartition(".")[2].endswith(VECTOR_NAMES))
-
-
-def attention_flops(attrs: dict[str, Attr], proj_params: int, seq_len: int, vector: int = 0) -> int:
-    """``2*P_proj + P_vec + 2*S_eff*heads*(qk_head_dim + v_head_dim) + 4*norm_width`` (module docstring)."""
-    heads, head_dim = _int(attrs["heads"]), _int(attrs["head_dim"])
-    qk, v = _int(attrs.get("qk_head_dim", head_dim)), _int(attrs.get("v_head_dim", head_dim))
-    window = attrs.get("sliding_window")
-    keys = min(seq_len, _int(window)) if window is not None else seq_len
-    width = attrs.get("norm_width")
-    if width is None:
-        norm = attrs.get("qk_norm", "none") != "none"
-        width = (heads + _int(attrs["kv_heads"])) * head_dim if norm else 0
-    return 2 * proj_params + vector + 2 * keys * heads * (qk + v) + 4 * _int(width)
-
-
-def norm_flops(attrs: dict[str, Attr]) -> int:
-    """``4*dim`` (RMSNorm); ``6*dim`` for ``variant = layernorm`` (mean and centring), ``+ dim`` with ``bias``."""
-    dim = _int(attrs["dim"])
-    if attrs.get("variant") != "layernorm":
-        return 4 * dim
-    return 7 * dim if attrs.get("bias") is True else 6 * dim
-
-
 def tensor_type(value: Value) -> TensorType:
     """The tensor type of ``value`` (callers only pass tensor values)."""
     if not isinstance(value.type, TensorType):
@@ -130,20 +81,6 @@ def _with_idents(info: BlockInfo) -> BlockInfo:
     return BlockInfo(info.kind, attrs, info.flops_per_token, info.parts)
 
 
-def _int(value: Attr) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer attribute, got {value!r}")
-    return value
-
-
-@dataclass
-class _Scope:
-    """The region being filled (None: module top level) and name counters."""
-
-    region: Region | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 class FxLowering:
     """Lower one traced graph of ``root`` into IR; call :meth:`run` once."""
 
@@ -152,14 +89,8 @@ class FxLowering:
         self.root, self.graph, self.opts, self.where = root, graph, opts, where
         self.extra_blocks = extra_blocks
         self.env: dict[fx.Node, Any] = {}
-        self.body: list[Item] = []
-        self.top = _Scope()
-        self.scope = self.top
-        self.kinds: dict[str, str] = {}
+        self.ir = IRBuilder(where, DTYPE_BYTES[opts.dtype])
         self.counted: set[int] = set()
-        self.names: set[str] = set()
-        self.last_layer = -1
-        self.bytes = DTYPE_BYTES[opts.dtype]
 
     # ---- driver ---------------------------------------------------------------------------
     def run(self) -> list[Item]:
@@ -170,35 +101,35 @@ class FxLowering:
         }
         for node in self.graph.nodes:
             self.env[node] = handlers[node.op](node)
-        self._close_layer()
-        return self.body
+        self.ir.close_layer()
+        return self.ir.body
 
     def fail(self, path: str, message: str) -> FrontendError:
         """A FrontendError located at the capture source, its message starting with the module path."""
-        return FrontendError(f"{path or '<root>'}: {message}", where=self.where)
+        return self.ir.fail(path, message)
 
     # ---- opcode handlers --------------------------------------------------------------------
     def placeholder(self, node: fx.Node) -> Value | None:
-        if any(isinstance(op, Op) and op.name == "input" for op in self.body):
+        if any(isinstance(op, Op) and op.name == "input" for op in self.ir.body):
             return None
         shape = (self.opts.micro_batch, self.opts.seq_len)
-        return self.emit(Op("input"), "tokens", TensorType(shape, "i64"))
+        return self.ir.emit(Op("input"), "tokens", TensorType(shape, "i64"))
 
     def output(self, node: fx.Node) -> None:
         values = [v for v in self._flat(node.args) if isinstance(v, Value)]
         if not values:
             raise self.fail("<root>", "the model's forward returns no tensor computed from the tokens")
-        self._close_layer()
-        self.body.append(Op("output", [values[0].name]))
+        self.ir.close_layer()
+        self.ir.body.append(Op("output", [values[0].name]))
 
     def call_module(self, node: fx.Node) -> Value | None:
         path = str(node.target)
         module = self.root.get_submodule(path)
-        self._enter(layer_index(path), path)
+        self.ir.enter(layer_index(path), path)
         describe = find_describer(module, self.extra_blocks)
         if describe is not None:
             info = describe(module)
-        elif isinstance(module, nn.Linear) and self.scope.region is None:
+        elif isinstance(module, nn.Linear) and self.ir.scope.region is None:
             info = BlockInfo("lm_head", {"vocab": module.out_features, "dim": module.in_features})
         elif isinstance(module, nn.Dropout | nn.Identity):
             return self._alias(node)
@@ -243,61 +174,53 @@ class FxLowering:
         shared = any(id(p) in self.counted for p in module.parameters())  # e.g. a tied LM head
         params = self.measure(module.parameters())
         if info.kind == "embed":
-            rtype = TensorType((*tensor_type(x).shape, _int(attrs["dim"])), self.opts.dtype)
-            return self.weighted("embed", x, attrs, params, 0, rtype)
+            rtype = TensorType((*tensor_type(x).shape, as_int(attrs["dim"])), self.opts.dtype)
+            return self.ir.weighted("embed", x, attrs, params, 0, rtype)
         if info.kind == "lm_head":
-            shape = (*tensor_type(x).shape[:-1], _int(attrs["vocab"]))
+            shape = (*tensor_type(x).shape[:-1], as_int(attrs["vocab"]))
             attrs = {"vocab": attrs["vocab"], "dim": attrs["dim"], "tied": shared,
                      **{k: v for k, v in attrs.items() if k not in ("vocab", "dim", "tied")}}
-            flops = 2 * _int(attrs["dim"]) * _int(attrs["vocab"]) + vector_params(module)
-            return self.weighted("lm_head", x, attrs, params, flops, TensorType(shape, self.opts.dtype))
+            flops = lm_head_flops(attrs, vector_params(module))
+            return self.ir.weighted("lm_head", x, attrs, params, flops, TensorType(shape, self.opts.dtype))
         if info.kind == "router":
-            router_flops = info.flops_per_token
-            if router_flops is None:
-                router_flops = 2 * _int(attrs["dim"]) * _int(attrs["experts"]) + vector_params(module)
-            return self.router(x, attrs, params, router_flops)
+            per_token = info.flops_per_token
+            if per_token is None:
+                per_token = router_flops(attrs, vector_params(module))
+            return self.router(x, attrs, params, per_token)
         if info.kind == "experts":
             routing = [v for v in args if isinstance(v.type, RoutingType)]
             if not routing:
                 raise self.fail(path, "experts block gets no routing (the router's top-k ids) as input")
             return self.experts(x, routing[0], attrs, params, info.flops_per_token, vector_params(module))
-        flops = self.default_flops(info.kind, attrs, module, params)
+        flops = block_flops(info.kind, attrs, module, params, self.opts.seq_len)
         if info.flops_per_token is not None:
             flops = info.flops_per_token
         if info.kind in ("mlp", "shared_experts"):
             attrs.setdefault("act", Ident("swiglu"))
-        return self.weighted(info.kind, x, attrs, params, flops, tensor_type(x))
-
-    def default_flops(self, kind: str, attrs: dict[str, Attr], module: nn.Module, params: int) -> int:
-        """The per-kind FLOPs formula of the module docstring (router/experts/lm_head handled apart)."""
-        if kind == "rmsnorm":
-            return norm_flops(attrs)
-        if kind == "attention":
-            return attention_flops(attrs, matrix_params(module), self.opts.seq_len, vector_params(module))
-        return 2 * params - vector_params(module)
+        return self.ir.weighted(info.kind, x, attrs, params, flops, tensor_type(x))
 
     def router(self, x: Value, attrs: dict[str, Attr], params: int, flops: int | None) -> Value:
-        k = _int(attrs["top_k"])
+        k = as_int(attrs["top_k"])
         if flops is None:
-            flops = 2 * _int(attrs["dim"]) * _int(attrs["experts"])
+            flops = router_flops(attrs)
         xt = tensor_type(x)
         tokens = xt.numel // xt.shape[-1]
-        return self.weighted("router", x, attrs, params, flops, RoutingType(tokens, k))
+        return self.ir.weighted("router", x, attrs, params, flops, RoutingType(tokens, k))
 
     def experts(self, x: Value, routing: Value, attrs: dict[str, Attr], params: int,
                 flops: int | None, biases: int = 0) -> Value:
-        count, k = _int(attrs["experts"]), _int(attrs["top_k"])
+        count, k = as_int(attrs["experts"]), as_int(attrs["top_k"])
         per = params // count
         if per * count != params:
-            raise self.fail(self._path_hint(), f"experts hold {params} parameters, not a multiple of "
+            raise self.fail(self.ir.path_hint(), f"experts hold {params} parameters, not a multiple of "
                                                f"{count} experts")
         attrs.setdefault("act", Ident("swiglu"))
         ordered = {key: attrs[key] for key in ("experts", "top_k", "dim", "ffn_dim", "act")}
         ordered.update({key: v for key, v in attrs.items() if key not in ordered})
         ordered["expert_params"] = per
         if flops is None:
-            flops = k * (2 * per - biases // count)
-        return self.weighted("experts", x, ordered, params, flops, tensor_type(x), extra=[routing.name])
+            flops = experts_flops(k, per, biases // count)
+        return self.ir.weighted("experts", x, ordered, params, flops, tensor_type(x), extra=[routing.name])
 
     def lower_moe(self, path: str, module: nn.Module, info: BlockInfo, x: Value) -> Value:
         """A fused MoE block: router + experts (+ shared_experts + add), params from ``info.parts``."""
@@ -322,8 +245,8 @@ class FxLowering:
                                   "parts['shared_experts']")
         sp = self.measure(self._part(path, module, info, "shared_experts"))
         s_attrs = {"experts": shared, **base, "ffn_dim": a["shared_ffn_dim"], "act": a.get("act", Ident("swiglu"))}
-        s = self.weighted("shared_experts", x, s_attrs, sp, 2 * sp, tensor_type(x))
-        return self._emit_add(y, s)
+        s = self.ir.weighted("shared_experts", x, s_attrs, sp, 2 * sp, tensor_type(x))
+        return self.ir.emit_add(y, s)
 
     def _part(self, path: str, module: nn.Module, info: BlockInfo, role: str) -> Iterator[nn.Parameter]:
         for name in info.parts[role]:
@@ -346,32 +269,6 @@ class FxLowering:
                 total += p.numel()
         return total
 
-    def weighted(self, name: str, x: Value, attrs: dict[str, Attr], params: int, flops: int,
-                 rtype: TensorType | RoutingType, extra: list[str] | None = None) -> Value:
-        attrs = {**attrs, "params": params, "param_bytes": params * self.bytes, "flops_per_token": flops}
-        return self.emit(Op(name, [x.name, *(extra or [])], attrs), VALUE_BASE[name], rtype)
-
-    def emit(self, op: Op, base: str, rtype: TensorType | RoutingType) -> Value:
-        value = Value(self._fresh(base), rtype)
-        op.result = value
-        self.kinds[value.name] = op.name
-        (self.scope.region.body if self.scope.region is not None else self.body).append(op)
-        return value
-
-    def _fresh(self, base: str) -> str:
-        region = self.scope.region
-        prefix = f"l{region.index}." if region is not None else ""
-        n = self.scope.counts.get(base, 0) + 1
-        self.scope.counts[base] = n
-        if region is not None and base in NUMBERED_IN_LAYER:
-            name = f"{prefix}{base}{n}"
-        else:
-            name = f"{prefix}{base}" if n == 1 else f"{prefix}{base}_{n}"
-        while name in self.names:
-            name += "_"
-        self.names.add(name)
-        return name
-
     def _add(self, node: fx.Node) -> Value | None:
         self._enter_from_stack(node)
         operands = [self.env.get(a) if isinstance(a, fx.Node) else None for a in node.args[:2]]
@@ -379,17 +276,7 @@ class FxLowering:
         if len(values) < 2:
             return values[0] if values else None
         a, b = values
-        return self._emit_add(a, b)
-
-    def _emit_add(self, a: Value, b: Value) -> Value:
-        if a.type != b.type or not isinstance(a.type, TensorType):
-            raise self.fail(self._path_hint(), f"cannot add %{a.name} ({a.type}) and %{b.name} ({b.type})")
-        base = "moe" if {self._kind_of(a), self._kind_of(b)} == {"experts", "shared_experts"} else "add"
-        op = Op("add", [a.name, b.name], {"flops_per_token": a.type.shape[-1]})
-        return self.emit(op, "res" if base == "add" else "moe", a.type)
-
-    def _kind_of(self, value: Value) -> str | None:
-        return self.kinds.get(value.name)
+        return self.ir.emit_add(a, b)
 
     def _getitem(self, node: fx.Node) -> Any:
         src = self.env.get(node.args[0]) if isinstance(node.args[0], fx.Node) else None
@@ -419,32 +306,7 @@ class FxLowering:
         paths = [str(v[0]) for v in stack.values()]
         index = next((i for i in (layer_index(p) for p in paths) if i is not None), None)
         if index is not None:
-            self._enter(index, paths[-1])
-
-    def _enter(self, index: int | None, path: str) -> None:
-        current = self.scope.region.index if self.scope.region is not None else None
-        if index == current:
-            return
-        self._close_layer()
-        if index is None:
-            return
-        if index <= self.last_layer:
-            raise self.fail(path, f"layer {index} runs after layer {self.last_layer}; layers must run "
-                                  "once each, in increasing order")
-        self.last_layer = index
-        self.scope = _Scope(Region("layer", index, {"kind": Ident("dense")}))
-        self.body.append(self.scope.region)  # type: ignore[arg-type]
-
-    def _close_layer(self) -> None:
-        region = self.scope.region
-        if region is None:
-            return
-        if any(op.name == "experts" for op in region.ops()):
-            region.attrs["kind"] = Ident("moe")
-        self.scope = self.top
-
-    def _path_hint(self) -> str:
-        return f"layer {self.scope.region.index}" if self.scope.region is not None else "<root>"
+            self.ir.enter(index, paths[-1])
 
     def unrecognised(self, node: fx.Node, what: str) -> FrontendError:
         """The error for computation outside every recognised block, naming the enclosing module."""

@@ -1,7 +1,7 @@
 """Profiler: run a real torch MoE model over token ids and record every router's top-k.
 
 Routers are the modules whose ``mozartc_describe()`` says ``kind = "router"`` (every
-:class:`mozartc.frontend.modules.TopKRouter`, and any user module that describes itself so); their
+:class:`mozartc.frontend.modules_moe.TopKRouter`, and any user module that describes itself so); their
 forward returns ``(topk_weights, topk_ids)``. A forward hook on each appends ``topk_ids`` reshaped
 to ``[tokens, k]``; routers are recorded in module order, one trace layer each, with the layer index
 taken from the module path (``...layers.<i>...``) when it has one.

@@ -14,8 +14,12 @@ import torch
 
 from mozartc.errors import FrontendError
 from mozartc.frontend import build_model, capture, get_preset, resolve_config
-from mozartc.frontend.hf_config import COMMON_HARMLESS, FAMILIES, REFUSED_COMMON, _Fields, config_from_dict
-from mozartc.frontend.modules import TopKRouter, attend
+from mozartc.frontend.hf_config import config_from_dict
+from mozartc.frontend.hf_families import FAMILIES
+from mozartc.frontend.hf_fields import COMMON_HARMLESS, Fields
+from mozartc.frontend.hf_shared import REFUSED_COMMON
+from mozartc.frontend.modules_attention import attend
+from mozartc.frontend.modules_moe import TopKRouter
 from mozartc.ir import Module, parse_module, print_module, verify
 from tests.conftest import CliResult
 from tests.frontend.family_configs import SMALL, small, write_config
@@ -153,7 +157,7 @@ def _declared(name: str, entries: tuple[str, ...]) -> bool:
 
 
 def _fields_read(raw: dict[str, Any], model_type: str) -> set[str]:
-    fields = _Fields(raw, "x.json")
+    fields = Fields(raw, "x.json")
     FAMILIES[model_type].read(fields)
     return fields.seen & set(raw)
 

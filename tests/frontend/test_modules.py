@@ -9,7 +9,7 @@ import sys
 import torch
 
 from mozartc.frontend import MoETracer, build_model, get_preset
-from mozartc.frontend.modules import RoutedExperts, TopKRouter
+from mozartc.frontend.modules_moe import RoutedExperts, TopKRouter
 from tests.frontend.frontend_helpers import ROOT
 
 TINY = get_preset("tiny-moe")
@@ -77,5 +77,6 @@ def test_meta_build_allocates_nothing() -> None:
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, mozartc.frontend; assert 'torch' not in sys.modules, 'torch imported'"
+    code = ("import sys, mozartc.frontend, mozartc.frontend.hf_config; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)})
