@@ -6,9 +6,14 @@ under ``if TYPE_CHECKING:`` are left out since they never run).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 import networkx as nx
 import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mozartc"
+MAX_LINES = 400
 
 # (importer package, imported package): the lower layer never reaches back to the higher one
 FORBIDDEN = [
@@ -43,3 +48,15 @@ def test_no_import_cycle(graph: grimp.ImportGraph) -> None:
 def test_forbidden_import(graph: grimp.ImportGraph, importer: str, imported: str) -> None:
     chains = graph.find_shortest_chains(importer=importer, imported=imported, as_packages=True)
     assert not chains, f"{importer} reaches {imported}: {sorted(chains)}"
+
+
+def test_no_module_over_400_lines() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_few_isinstance_asserts() -> None:
+    """Typed data replaces type checks by assertion (issue 14): at most 5 in the package."""
+    count = sum(p.read_text().count("assert isinstance") for p in PACKAGE.rglob("*.py"))
+    assert count <= 5
