@@ -70,12 +70,14 @@ def check_report(raw: Any, label: str) -> LoadedReport:
     """The typed view of the report dict ``raw``; ``label`` names it in errors (a file name)."""
     if not isinstance(raw, dict):
         raise MozartError(f"not {WHAT}: the JSON is a {type(raw).__name__}, expected an object", where=label)
-    present = [k for k in CORE_KEYS if k in raw]
-    if not present:
+    if not any(k in raw for k in CORE_KEYS):
         raise MozartError(f"not {WHAT}: none of the keys {', '.join(repr(k) for k in CORE_KEYS)}", where=label)
-    if "report_schema" not in raw:
+    missing = [k for k in ("report_schema", *CORE_KEYS) if k not in raw]
+    if missing == ["report_schema"]:
         raise MozartError(f"no 'report_schema': written by an older mozartc; expected report schema "
                           f"{REPORT_SCHEMA} (write the report again with this mozartc)", where=label)
+    if missing:
+        raise MozartError(f"not {WHAT}: missing {', '.join(repr(k) for k in missing)}", where=label)
     schema = raw["report_schema"]
     if isinstance(schema, bool) or not isinstance(schema, int) or schema != REPORT_SCHEMA:
         raise MozartError(f"report schema {schema!r}; this mozartc reads report schema {REPORT_SCHEMA} "

@@ -225,6 +225,8 @@ def _bad_cases(tmp: Path) -> list[tuple[Path, str]]:
          f": not {what}: none of the keys 'step_time_s', 'breakdown_s', 'critical_path_s', 'lower_bounds_s', "
          "'utilization'"),
         (_write(tmp / "partial.json", no_keys), f": not {what}: missing 'step_time_s', 'breakdown_s'"),
+        (_write(tmp / "scrap.json", {"step_time_s": 1.0}),
+         f": not {what}: missing 'report_schema', 'breakdown_s', 'critical_path_s', 'lower_bounds_s', 'utilization'"),
         (_write(tmp / "wrong.json", wrong),
          ": field 'breakdown_s.compute': input should be a valid number, got 'fast'"),
         (_write(tmp / "old.json", old), ": no 'report_schema': written by an older mozartc; expected report schema 1 "
