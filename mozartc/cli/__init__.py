@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "target",
     "backends",
     "run",
+    "diff",
     "reproduce",
     "sweep",
 )

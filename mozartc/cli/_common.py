@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mozartc.errors import MozartError
 from mozartc.passes.manager import Instrumentation, format_timings
+
+if TYPE_CHECKING:
+    from mozartc.reports.report_file import LoadedReport
 
 
 def add_instrumentation_options(parser: argparse.ArgumentParser) -> None:
@@ -42,3 +47,15 @@ def print_notes(notes: list[str]) -> None:
     """Warnings from passes, one ``mozartc: warning:`` line each on stderr."""
     for note in notes:
         sys.stderr.write(f"mozartc: warning: {note}\n")
+
+
+def load_baseline(args: argparse.Namespace) -> LoadedReport | None:
+    """The checked ``--baseline`` report (read before any work, so a bad file fails fast); needs ``--html``."""
+    if not args.baseline:
+        return None
+    if not args.html:
+        raise MozartError("needs --html: the comparison with a baseline is a section of the HTML report",
+                          where="--baseline")
+    from mozartc.reports.report_file import load_report
+
+    return load_report(args.baseline)

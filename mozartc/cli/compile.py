@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.cli._common import (
+    add_instrumentation_options,
+    instrumentation_from_args,
+    load_baseline,
+    print_notes,
+    report_timings,
+)
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
 from mozartc.errors import MozartError
@@ -52,6 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--perfetto", metavar="FILE.json", help="with --run: write a Perfetto/Chrome trace")
     p.add_argument("--html", metavar="FILE.html",
                    help="with --run: write a self-contained HTML report (step, bounds, utilisation, traffic, mapping)")
+    p.add_argument("--baseline", metavar="BASE.json",
+                   help="with --html: compare with this report (as mozartc diff BASE.json does) in the page")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)
     p.set_defaults(func=run)
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.html and not args.run:
         raise MozartError("needs --run: the HTML report shows a timed step", where="--html")
+    baseline = load_baseline(args)
     options = CompileOptions(
         model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
         capacity=args.capacity, optimizer=args.optimizer, backend=args.backend, emit=args.emit,
@@ -83,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from mozartc.reports import build_page, render_html
 
-            html = render_html(build_page(result.report, result.timeline, result.module))
+            html = render_html(build_page(result.report, result.timeline, result.module, baseline=baseline))
         if args.report:
             atomic_write_text(args.report, report_json(result.report))
         if html is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mozartc.cli._common import print_notes
+from mozartc.cli._common import load_baseline, print_notes
 from mozartc.executor.api import run_stream_file
 from mozartc.executor.perfetto import perfetto_json
 from mozartc.executor.report import format_summary, report_json
@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--perfetto", metavar="FILE.json", help="write a Perfetto/Chrome trace here (ui.perfetto.dev)")
     p.add_argument("--html", metavar="FILE.html",
                    help="write a self-contained HTML report here (step, bounds, utilisation, traffic)")
+    p.add_argument("--baseline", metavar="BASE.json",
+                   help="with --html: compare with this report (as mozartc diff BASE.json does) in the page")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of the summary")
     model = p.add_argument_group("executor model (docs/executor.md)")
     model.add_argument("--compute-efficiency", type=float, default=ExecOptions.compute_efficiency,
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``mozartc run``."""
+    baseline = load_baseline(args)
     options = ExecOptions(compute_efficiency=args.compute_efficiency, gemm_sram_bound=args.gemm_sram_bound)
     result = run_stream_file(args.stream, args.target, options)
     report_text = report_json(result.report)
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from mozartc.reports import build_page, render_html  # matplotlib is imported only when asked
 
-        html_text = render_html(build_page(result.report, result.timeline))
+        html_text = render_html(build_page(result.report, result.timeline, baseline=baseline))
     print_notes(result.notes)
     if args.report:
         atomic_write_text(args.report, report_text)

@@ -41,6 +41,9 @@ from mozartc.units import fmt_seconds, fmt_si
 PRIORITY: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync")
 BREAKDOWN_KEYS: tuple[str, ...] = (*PRIORITY, "exposed")
 SIGNIFICANT_DIGITS = 12
+#: version of the report's layout (``report_schema``): raise it when a key is renamed, removed or changes
+#: meaning, so that ``mozartc diff`` refuses to compare reports it would misread
+REPORT_SCHEMA = 1
 
 
 def breakdown(tl: Timeline) -> dict[str, float]:
@@ -196,6 +199,7 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
         "gemm_flops": sum(2 * i.m * i.k * i.n * i.count for i in instrs if i.op == "gemm"),
     }
     report: dict[str, Any] = {
+        "report_schema": REPORT_SCHEMA,
         "mozartc_version": __version__,
         "stream": tl.stream.name,
         "target": tl.target.name,

@@ -4,8 +4,9 @@
     write_html("report.html", result.report, timeline=result.timeline, module=result.module)
 
 ``build_page`` turns the report dict (and, when the caller has them, the timeline with its stream and
-target, and the mapped module) into a :class:`~mozartc.reports.model.Page`; ``render_html`` lays the
-page out with the jinja2 template ``templates/report.html.j2``. Same inputs give the same bytes.
+target, the mapped module, and a baseline report to compare with) into a
+:class:`~mozartc.reports.model.Page`; ``render_html`` lays the page out with the jinja2 template
+``templates/report.html.j2``. Same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -20,17 +21,24 @@ from mozartc.executor.engine import Timeline
 from mozartc.fileio import atomic_write_text
 from mozartc.ir.core import Module
 from mozartc.reports import machine, timing
+from mozartc.reports.compare_section import baseline_section
 from mozartc.reports.model import Page
+from mozartc.reports.report_file import LoadedReport
 from mozartc.units import fmt_seconds
 
 TEMPLATE = "report.html.j2"
 
 
 def build_page(report: dict[str, Any], timeline: Timeline | None = None, module: Module | None = None,
-               bins: int = timing.HEATMAP_BINS) -> Page:
-    """The page model of ``report``; sections that need the timeline or the module say so when absent."""
+               bins: int = timing.HEATMAP_BINS, baseline: LoadedReport | None = None) -> Page:
+    """The page model of ``report``; sections that need the timeline or the module say so when absent.
+
+    With a ``baseline`` report, a "Compared with baseline" section follows the summary.
+    """
+    compared = (baseline_section(report, baseline),) if baseline is not None else ()
     sections = (
         timing.summary(report, module),
+        *compared,
         timing.breakdown(report),
         timing.critical_path(report),
         timing.lower_bounds(report),
@@ -58,6 +66,6 @@ def render_html(page: Page) -> str:
 
 
 def write_html(path: str | Path, report: dict[str, Any], timeline: Timeline | None = None,
-               module: Module | None = None) -> None:
+               module: Module | None = None, baseline: LoadedReport | None = None) -> None:
     """Render the report page and write it to ``path`` atomically (no partial file on failure)."""
-    atomic_write_text(path, render_html(build_page(report, timeline, module)))
+    atomic_write_text(path, render_html(build_page(report, timeline, module, baseline=baseline)))

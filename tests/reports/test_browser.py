@@ -53,3 +53,23 @@ def test_compiled_report_renders_in_headless_chromium(need_browser: None, cli: C
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert width == browser.WIDTH and height > 3000  # the whole page, not just the window
+
+
+def test_baseline_section_renders_in_headless_chromium(need_browser: None, cli: Callable[..., CliResult],
+                                                        tmp_path: Path) -> None:
+    """``mozartc run ... --html --baseline``: the "Compared with baseline" section lays out after the summary."""
+    golden = REPO / "tests" / "backends" / "golden"
+    page = tmp_path / "r.html"
+    res = cli("run", golden / "tiny.mozart-c.mzs", "--html", page, "--baseline", golden / "tiny.baseline.report.json")
+    assert res.code == 0, res.err
+    with browser.chromium() as driver:
+        loaded = browser.load(driver, page)
+        browser.screenshot(driver, tmp_path / "report.png")
+    assert loaded.console == [] and loaded.failed == []
+    assert [u for u in loaded.requests if u != page.resolve().as_uri() and not u.startswith("data:")] == []
+    assert tuple(loaded.sections) == (SECTIONS[0], "baseline", *SECTIONS[1:])
+    for section, (width, height) in loaded.sections.items():
+        assert width > 0 and height > 0, section
+    assert loaded.sections["baseline"][1] > 800  # a figure and seven tables, not an empty box
+    assert len(loaded.figures) == 9  # the eight of the page and the paired breakdown bars
+    assert all(w > 100 and h > 50 for w, h in loaded.figures)
