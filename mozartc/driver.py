@@ -29,13 +29,16 @@ from mozartc.passes.registry import build_pipeline, pipeline_text
 if TYPE_CHECKING:
     from mozartc.backends.base import BackendOutput
     from mozartc.executor.engine import Timeline
+    from mozartc.executor.workload import ExecOptions
+    from mozartc.isa.instr import Stream
 
 
 @dataclass(frozen=True)
 class CompileOptions:
     """Inputs of one compile; defaults follow the paper (32 sequences of 256 as 4 micro-batches of 8).
 
-    ``target`` None means the shipped ``targets/wafer.toml``. The DRAM capacity check runs when the
+    ``target`` is a loaded :class:`Target`, a TOML path or a shipped target's name; None means the
+    shipped ``wafer``. The DRAM capacity check runs when the
     compile involves the target: a ``target`` is given or a pass of the pipeline maps onto it (a plain
     capture of the model does not depend on the machine). ``optimizer`` is a modelling choice the
     paper leaves open (mozartc.optimizers.OPTIMIZERS); the default ``sgd`` keeps no state.
@@ -44,7 +47,7 @@ class CompileOptions:
 
     model: str
     pipeline: str = DEFAULT_PIPELINE
-    target: str | None = None
+    target: str | Target | None = None
     trace: str | None = None
     capacity: str = "error"
     optimizer: str = "sgd"
@@ -61,7 +64,7 @@ class CompileOptions:
         for name in ("seq_len", "micro_batch", "micro_batches"):
             value = getattr(self, name)
             if value <= 0:
-                raise MozartError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+                raise MozartError(f"must be a positive integer, got {value}", where=name)
         if self.trace is not None and not Path(self.trace).exists():
             raise MozartError("trace file not found", where=self.trace)
 
@@ -100,7 +103,8 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
 
     options.validate()
     passes = build_pipeline(options.pipeline)
-    target = load_target(options.target or default_target_path())
+    target = options.target if isinstance(options.target, Target) else load_target(
+        options.target or default_target_path())
     ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
                       micro_batches=options.micro_batches)
     run = passes
@@ -122,35 +126,44 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
 def _optimizer(name: str) -> OptimizerName:
     if name not in OPTIMIZERS:
         raise MozartError(f"unknown optimizer '{name}'; expected one of: {', '.join(OPTIMIZERS)}",
-                          where="--optimizer")
+                          where="optimizer")
     return cast(OptimizerName, name)  # checked against OPTIMIZERS, whose keys the Literal spells
 
 
 def _overflow(mode: str) -> Literal["error", "warn"]:
     if mode not in ("error", "warn"):
-        raise MozartError(f"must be 'error' or 'warn', got '{mode}'", where="--capacity")
+        raise MozartError(f"must be 'error' or 'warn', got '{mode}'", where="capacity")
     return "warn" if mode == "warn" else "error"
 
 
 def _emit_and_run(result: CompileResult, options: CompileOptions, target: Target) -> None:
     """Run the backend; with ``run``, time its instruction stream and build the report."""
     from mozartc.backends.registry import build_backend
-    from mozartc.executor.engine import execute
-    from mozartc.executor.report import make_report
 
     backend = build_backend(options.backend)
     if options.run and not backend.produces_stream:
-        raise MozartError(f"backend '{backend.name}' emits no instruction stream, so --run cannot time it; "
-                          "use --backend mozart", where="--backend")
+        raise MozartError(f"backend '{backend.name}' emits no instruction stream to time; "
+                          "use `backend='mozart'`", where="backend")
     output = backend.emit(result.module, target)
     result.output = output
     if options.run:
         assert output.stream is not None
-        result.timeline = execute(output.stream, target)
-        result.report = make_report(result.timeline)
-        warning = result.module.attrs.get("capacity_warning")
-        if warning is not None:
-            result.report["capacity_warning"] = warning
+        result.timeline, result.report = time_stream(output.stream, target, result.module)
+
+
+def time_stream(stream: Stream, target: Target, module: Module | None = None,
+                options: ExecOptions | None = None) -> tuple[Timeline, dict[str, Any]]:
+    """Time ``stream`` on ``target`` and build its report; the report carries ``module``'s capacity
+    warning, if it has one (the compile recorded that its training state does not fit DRAM)."""
+    from mozartc.executor.engine import execute
+    from mozartc.executor.report import make_report
+
+    timeline = execute(stream, target, options)
+    report = make_report(timeline)
+    warning = module.attrs.get("capacity_warning") if module is not None else None
+    if warning is not None:
+        report["capacity_warning"] = warning
+    return timeline, report
 
 
 def optimize_text(text: str, filename: str, pipeline: str,

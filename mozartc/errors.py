@@ -2,6 +2,12 @@
 
 Library code raises a subclass of :class:`MozartError` for bad input; the CLI turns it into a single
 line on stderr and exit code 2. Anything else that escapes is a bug (exit 1 with a traceback).
+
+Library messages never name command-line flags. An error about a parameter's value has the
+parameter's Python name as ``where`` (``where="seq_len"``); a message that tells the user which
+parameter to change spells it in backticks as a Python call would (`` `capacity='warn'` ``,
+`` `micro_batch` ``). The CLI shows the flag of its command instead (``--seq-len``,
+``--capacity warn``): :func:`mozartc.cli._common.error_line`.
 """
 
 from __future__ import annotations
@@ -55,3 +61,8 @@ class CapacityError(MozartError):
 
 class BackendError(MozartError):
     """An unknown backend or a backend that cannot emit for this module/target."""
+
+
+class MozartWarning(UserWarning):
+    """Something the user should know that does not stop the work (the CLI's ``mozartc: warning:``
+    lines): a layer streamed in tiles, a capacity overflow recorded with ``capacity='warn'``."""

@@ -160,7 +160,7 @@ def _residency(key: tuple[int, str], parts: list[_Share], capacity: dict[str, in
         raise PassError(
             f"block {layer} ({unit}): {worst.chiplet} has {sram / 1e6:.1f} MB of SRAM but one micro-batch's working "
             f"set needs {worst.working / 1e6:.1f} MB and the smallest weight tile {min_tile / 1e6:.2f} MB (x4 with "
-            f"double buffering and gradients); raise {fields} in the target, or lower --micro-batch or --seq-len")
+            f"double buffering and gradients); raise {fields} in the target, or lower `micro_batch` or `seq_len`")
     return Residency(unit, worst.weights, worst.working, -(-worst.weights // tile), tile)
 
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from mozartc import __version__
+from mozartc.cli._common import command_flags, error_line
 from mozartc.errors import MozartError
 
 # Command modules, in the order ``mozartc --help`` lists them.
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = args.func(args)
     except MozartError as err:
-        sys.stderr.write(f"mozartc: error: {err}\n")
+        sys.stderr.write(f"mozartc: error: {error_line(err, command_flags(parser, args))}\n")
         return 2
     except BrokenPipeError:
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,9 @@ from mozartc.passes.manager import Instrumentation, format_timings
 
 if TYPE_CHECKING:
     from mozartc.reports.report_file import LoadedReport
+
+#: a parameter named in a library message: `name` or `name=value` (value optionally quoted)
+_PARAM = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:=(['\"]?)([^`]*?)\2)?`")
 
 
 def add_instrumentation_options(parser: argparse.ArgumentParser) -> None:
@@ -59,3 +63,35 @@ def load_baseline(args: argparse.Namespace) -> LoadedReport | None:
     from mozartc.reports.report_file import load_report
 
     return load_report(args.baseline)
+
+
+def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """Parameter name -> long flag (``seq_len`` -> ``--seq-len``) of the command ``args`` ran,
+    from its parser and those of its parent commands (argparse keeps the actions in ``_actions``)."""
+    flags: dict[str, str] = {}
+    current: argparse.ArgumentParser | None = parser
+    while current is not None:
+        chosen = None
+        for action in current._actions:
+            long = [s for s in action.option_strings if s.startswith("--")]
+            if long and action.dest != "help":
+                flags[action.dest] = long[0]
+            if isinstance(action, argparse._SubParsersAction) and action.choices:
+                chosen = action.choices.get(str(getattr(args, action.dest, "")))
+        current = chosen
+    return flags
+
+
+def error_line(err: MozartError, flags: dict[str, str]) -> str:
+    """The CLI's one line for a library error: a ``where`` or backticked parameter the command has a
+    flag for is shown as that flag (``--capacity warn``); any other is left as the library wrote it."""
+
+    def flag(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(3)
+        if name not in flags:
+            return match.group(0)
+        return flags[name] + (f" {value}" if value else "")
+
+    message = _PARAM.sub(flag, err.message)
+    where = flags.get(err.where, err.where) if err.where else None
+    return f"{where}: {message}" if where else message

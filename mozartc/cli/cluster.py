@@ -12,6 +12,9 @@ from mozartc.cli.progress import counting, progress
 from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
 
+#: how ``mozartc cluster`` is told the number of clusters (the ``knob`` its errors name)
+CLI_CLUSTERS_KNOB = "--clusters N"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``cluster`` command."""
@@ -46,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cluster(args: argparse.Namespace) -> int:
     from mozartc.solvers.clustering import DESCRIPTIONS, ClusterOptions, cluster_trace, compare, get_method
     from mozartc.traces.format import load_trace
-    from mozartc.traces.stats import CLI_CLUSTERS_KNOB, check_cluster_count
+    from mozartc.traces.stats import check_cluster_count
 
     if args.list:
         emit_text("".join(f"{n:12s} {d}\n" for n, d in DESCRIPTIONS.items()), args.output)
@@ -93,7 +96,6 @@ def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, cluste
                          options: Any, jobs: int) -> None:
     """Add ``holdout_C_T`` to each compare row (re-fits each method; cheap next to the compare)."""
     from mozartc.solvers.clustering import cluster_trace
-    from mozartc.traces.stats import CLI_CLUSTERS_KNOB
 
     for row in rows:
         per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs,

@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="with --run: write a self-contained HTML report (step, bounds, utilisation, traffic, mapping)")
     p.add_argument("--baseline", metavar="BASE.json",
                    help="with --html: compare with this report (as mozartc diff BASE.json does) in the page")
+    p.add_argument("--json", action="store_true",
+                   help="with --run: print the report JSON to stdout instead of the summary")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     add_instrumentation_options(p)
     p.set_defaults(func=run)
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if args.html and not args.run:
         raise MozartError("needs --run: the HTML report shows a timed step", where="--html")
     baseline = load_baseline(args)
+    if args.json and not args.run:
+        raise MozartError("needs --run: the JSON report is the timed step's", where="--json")
     options = CompileOptions(
         model=args.model, pipeline=args.pipeline, target=args.target, trace=args.trace,
         capacity=args.capacity, optimizer=args.optimizer, backend=args.backend, emit=args.emit,
@@ -99,7 +103,10 @@ def run(args: argparse.Namespace) -> int:
             atomic_write_text(args.html, html)
         if args.perfetto:
             atomic_write_text(args.perfetto, perfetto_json(result.timeline))
-        sys.stderr.write(format_summary(result.report).rstrip("\n") + "\n")
+        if args.json:
+            emit_text(report_json(result.report), None)
+        else:
+            sys.stderr.write(format_summary(result.report).rstrip("\n") + "\n")
     if args.output or not args.run:
         emit_text(text, args.output)
     return 0

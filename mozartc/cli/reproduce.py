@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--trace-dir", metavar="DIR", help="routing traces as DIR/<model>.npz (default: synthetic)")
     p.add_argument("--models", nargs="+", metavar="MODEL", help="models (default: the three paper models)")
     p.add_argument("--seq-lens", nargs="+", type=int, metavar="N", help="sequence lengths (default: 128 256 512)")
-    p.add_argument("--dram", metavar="KINDS", help="comma-separated DRAM kinds: hbm2,ssd (default: both)")
+    p.add_argument("--dram", dest="drams", metavar="KINDS", help="comma-separated DRAM kinds: hbm2,ssd (default: both)")
     p.add_argument("--pipelines", nargs="+", metavar="PRESET",
                    help="rungs to run (default: baseline mozart-a mozart-b mozart-c; add mozart-c+mc for the "
                         "switch-multicast rung beyond the paper)")
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         models=tuple(args.models) if args.models else options.models,
         seq_lens=tuple(args.seq_lens) if args.seq_lens else options.seq_lens,
         pipelines=tuple(args.pipelines) if args.pipelines else options.pipelines,
-        drams=tuple(d.strip() for d in args.dram.split(",") if d.strip()) if args.dram else options.drams)
+        drams=tuple(d.strip() for d in args.drams.split(",") if d.strip()) if args.drams else options.drams)
     if options.jobs < 1:
         raise MozartError(f"must be a positive integer, got {options.jobs}", where="--jobs")
     total = len(plan(options))  # validates the grid before anything runs

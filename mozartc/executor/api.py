@@ -9,7 +9,7 @@ from typing import Any
 from mozartc.executor.engine import Timeline, execute
 from mozartc.executor.report import make_report
 from mozartc.executor.workload import ExecOptions
-from mozartc.hw import default_target_path, load_target
+from mozartc.hw import Target, default_target_path, load_target
 from mozartc.hw.topology import Topology
 from mozartc.isa.mzs import parse_stream_file
 from mozartc.isa.verify import verify_stream
@@ -24,15 +24,15 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def run_stream_file(path: str | Path, target: str | Path | None = None,
+def run_stream_file(path: str | Path, target: Target | str | Path | None = None,
                     options: ExecOptions | None = None) -> RunResult:
     """Parse, verify (errors name ``file:line:col``) and time the stream in ``path`` on ``target``.
 
-    ``target`` None is the shipped ``targets/wafer.toml``. A stream emitted for a target of another
-    name is timed anyway, with a note.
+    ``target`` is a loaded target, a TOML path or a shipped name; None is the shipped ``wafer``. A
+    stream emitted for a target of another name is timed anyway, with a note.
     """
     parsed = parse_stream_file(path)
-    machine = load_target(target or default_target_path())
+    machine = target if isinstance(target, Target) else load_target(target or default_target_path())
     topology = Topology.of(machine)
     verify_stream(parsed.stream, machine, parsed.source, topology=topology)
     notes: list[str] = []

@@ -45,7 +45,7 @@ class ExecOptions:
     def check(self) -> None:
         """Raise MozartError for an option out of range."""
         if not self.compute_efficiency > 0:
-            raise MozartError(f"compute_efficiency must be positive, got {self.compute_efficiency}")
+            raise MozartError(f"must be positive, got {self.compute_efficiency}", where="compute_efficiency")
 
 
 @dataclass(frozen=True, eq=False)

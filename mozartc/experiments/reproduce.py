@@ -78,7 +78,7 @@ def choose_target(model: str, dram: str) -> tuple[str, Path]:
     """
     if dram not in GENERIC_TARGETS:
         raise MozartError(f"unknown DRAM kind '{dram}' (expected one of: {', '.join(GENERIC_TARGETS)})",
-                          where="--dram")
+                          where="drams")
     stem = Path(model).stem if model.endswith(".json") or "/" in model else model
     suffix = "" if dram == "hbm2" else "-ssd"
     own = targets_dir() / f"{stem}{suffix}.toml"
@@ -110,16 +110,16 @@ def plan(options: ReproduceOptions) -> list[PlannedRun]:
     for pipeline in options.pipelines:
         if pipeline not in PIPELINE_PRESETS or pipeline == "capture":
             names = ", ".join(p for p in PIPELINE_PRESETS if p != "capture")
-            raise MozartError(f"unknown rung '{pipeline}' (expected pipeline presets: {names})", where="--pipelines")
-    for name, values in (("--models", options.models), ("--seq-lens", options.seq_lens),
-                         ("--dram", options.drams), ("pipelines", options.pipelines)):
+            raise MozartError(f"unknown rung '{pipeline}' (expected pipeline presets: {names})", where="pipelines")
+    for name, values in (("models", options.models), ("seq_lens", options.seq_lens),
+                         ("drams", options.drams), ("pipelines", options.pipelines)):
         if not values:
             raise MozartError("needs at least one value", where=name)
         if len(set(values)) != len(values):
             raise MozartError("lists a value twice", where=name)
     for seq_len in options.seq_lens:
         if seq_len <= 0:
-            raise MozartError(f"sequence lengths must be positive, got {seq_len}", where="--seq-lens")
+            raise MozartError(f"sequence lengths must be positive, got {seq_len}", where="seq_lens")
     runs: list[PlannedRun] = []
     for model in options.models:
         trace, trace_path = choose_trace(model, options.trace_dir)

@@ -117,7 +117,7 @@ def run_jobs_local(jobs: Sequence[Job], workers: int, on_result: ResultFn) -> No
     OR-Tools threads). ``on_result`` runs in the calling process as each job finishes.
     """
     if workers < 1:
-        raise MozartError(f"--jobs must be a positive integer, got {workers}", where="--jobs")
+        raise MozartError(f"must be a positive integer, got {workers}", where="jobs")
     if workers == 1 or len(jobs) <= 1:
         for job in jobs:
             on_result(job.key, run_job(job))
@@ -142,9 +142,9 @@ def run_jobs_ray(jobs: Sequence[Job], workers: int, on_result: ResultFn, address
     try:
         import ray
     except ImportError:
-        raise MozartError("the ray engine needs Ray: pip install mozartc[ray]", where="--engine") from None
+        raise MozartError("the ray engine needs Ray: pip install mozartc[ray]", where="engine") from None
     if workers < 1:
-        raise MozartError(f"--jobs must be a positive integer, got {workers}", where="--jobs")
+        raise MozartError(f"must be a positive integer, got {workers}", where="jobs")
     if address:
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     else:

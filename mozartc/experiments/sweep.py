@@ -64,9 +64,9 @@ def run_sweep(spec: SweepSpec, out: Path, engine: str = "local", jobs: int = 2, 
     """Run the points of ``spec`` not yet in ``out/points.jsonl``; write results.csv (+ .parquet) and
     summary.png. ``progress(done, total, label)`` is called as points finish (reused ones first)."""
     if engine not in ENGINES:
-        raise MozartError(f"unknown engine '{engine}' (expected one of: {', '.join(ENGINES)})", where="--engine")
+        raise MozartError(f"unknown engine '{engine}' (expected one of: {', '.join(ENGINES)})", where="engine")
     if jobs < 1:
-        raise MozartError(f"must be a positive integer, got {jobs}", where="--jobs")
+        raise MozartError(f"must be a positive integer, got {jobs}", where="jobs")
     if engine == "ray":
         _require_ray()
     points = plan_points(spec)
@@ -108,7 +108,7 @@ def _require_ray() -> None:
 
     if importlib.util.find_spec("ray") is None:
         raise MozartError("the ray engine needs Ray, which is not installed: pip install mozartc[ray]",
-                          where="--engine ray")
+                          where="engine")
 
 
 def _label(point: Point) -> str:

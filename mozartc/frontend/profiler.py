@@ -66,7 +66,7 @@ def _model_and_config(spec: str, weights: Path | None, seed: int) -> tuple[Any, 
         model = model.to_empty(device="cpu")
         config = getattr(model, "config", None)
         if weights is None:
-            raise FrontendError("a user module needs --weights (its parameters are not initialised)", spec)
+            raise FrontendError("a user module needs `weights` (its parameters are not initialised)", spec)
     else:
         config = resolve_config(spec)
         model = build_model(config, device="cpu")
@@ -114,13 +114,14 @@ def profile(
     """
     import torch
 
-    if seq_len <= 0 or batch_size <= 0:
-        raise TraceError("seq_len and batch_size must be positive", where="--seq-len/--batch-size")
+    for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
+        if value <= 0:
+            raise TraceError(f"must be positive, got {value}", where=name)
     model, config = _model_and_config(spec, Path(weights) if weights is not None else None, seed)
     vocab = getattr(config, "vocab_size", None)
     if vocab is not None and (tokens.min() < 0 or tokens.max() >= vocab):
         bad = int(tokens.min() if tokens.min() < 0 else tokens.max())
-        raise TraceError(f"token id {bad} out of range 0..{vocab - 1}", where="--tokens")
+        raise TraceError(f"token id {bad} out of range 0..{vocab - 1}", where="tokens")
     routers = find_routers(model)
     if not routers:
         raise FrontendError("the model has no router modules (mozartc_describe kind 'router')", where=spec)

@@ -80,5 +80,5 @@ def check_capacity(params_total: int, bytes_per_param: int, target: Target, opti
                             fits, message)
     if not fits and mode == "error":
         where = str(target.source) if target.source else target.name
-        raise CapacityError(message + " (use --capacity warn to continue)", where=where)
+        raise CapacityError(message + " (use `capacity='warn'` to continue)", where=where)
     return report

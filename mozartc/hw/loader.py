@@ -1,7 +1,9 @@
-"""Read a target TOML file into a validated :class:`~mozartc.hw.target.Target`.
+"""Read and validate a target TOML file (or the tables it would hold) into a :class:`TargetSpec`.
 
 All problems in a file are collected and raised together in one :class:`TargetError`: the first
 line names the file and key of the first problem, each further problem follows on its own line.
+:class:`mozartc.hw.target.Target` resolves a spec into the machine (``Target.from_file``,
+``Target.from_dict``, ``Target.named``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mozartc.errors import TargetError
-from mozartc.hw.schema import TargetSpec
+from mozartc.hw.schema import TargetSpec, sram_bandwidth_gbps_per_tile
 from mozartc.hw.shipped import DEFAULT_TARGET, SHIPPED_DIR, resolve_target, shipped_path
-from mozartc.hw.target import Chiplet, DramStack, Target, sram_bandwidth_gbps_per_tile
 
 Problem = tuple[str, str]  # (key path, what is wrong and what was expected)
 
@@ -41,19 +42,12 @@ def default_target_path() -> Path:
     return shipped_path(DEFAULT_TARGET)
 
 
-def load_target(path: str | Path) -> Target:
-    """Parse, validate and resolve the target file at ``path`` (or the shipped target of that name,
-    :mod:`mozartc.hw.shipped`); raise TargetError listing every problem."""
+def read_target_spec(path: str | Path) -> tuple[TargetSpec, Path]:
+    """The validated spec in the target file at ``path`` (or the shipped target of that name,
+    :mod:`mozartc.hw.shipped`) and the file it was read from; TargetError listing every problem."""
     file = resolve_target(path)
     name = str(file) if file.parent == SHIPPED_DIR and str(path) != str(file) else str(path)
-    raw = _read_toml(file, name)
-    spec = parse_target_spec(raw, name)
-    return _resolve(spec, file)
-
-
-def target_from_dict(raw: dict[str, Any], name: str = "<dict>") -> Target:
-    """Validate and resolve a target given as the tables a TOML file would hold; errors name ``name``."""
-    return _resolve(parse_target_spec(raw, name), None)
+    return parse_target_spec(_read_toml(file, name), name), file
 
 
 def parse_target_spec(raw: dict[str, Any], name: str) -> TargetSpec:
@@ -242,34 +236,3 @@ def _energy_checks(spec: TargetSpec) -> list[Problem]:
     for kind in sorted(set(energy.dram) - set(spec.dram_kinds)):
         problems.append((f"energy.dram.{kind}", f"no DRAM kind '{kind}'{_suggest(kind, spec.dram_kinds)}"))
     return problems
-
-
-def _resolve(spec: TargetSpec, source: Path | None) -> Target:
-    """Name every chiplet, switch and DRAM stack and apply per-chiplet overrides."""
-    topo = spec.topology
-    overrides = {ov.chiplet: ov.kind for ov in spec.chiplet_overrides}
-    per_group = topo.expert_chiplets // topo.groups
-
-    def sram(kind: str) -> float:
-        return sram_bandwidth_gbps_per_tile(spec.chiplet_kinds[kind], spec.links)
-
-    chiplets: list[Chiplet] = []
-    for i in range(topo.attention_chiplets):
-        name = f"attention{i}"
-        kind = overrides.get(name, topo.attention_kind)
-        chiplets.append(Chiplet(name, "attention", kind, spec.chiplet_kinds[kind], None, sram(kind)))
-    for i in range(topo.expert_chiplets):
-        name = f"expert{i}"
-        kind = overrides.get(name, topo.expert_kind)
-        chiplets.append(Chiplet(name, "expert", kind, spec.chiplet_kinds[kind], i // per_group, sram(kind)))
-    dram = tuple(
-        DramStack(f"dram{i}", d.kind, spec.dram_kinds[d.kind].technology, spec.dram_kinds[d.kind].capacity_mb,
-                  spec.dram_kinds[d.kind].bandwidth_gbps, spec.dram_kinds[d.kind].latency_ns, d.attached_to)
-        for i, d in enumerate(spec.dram)
-    )
-    return Target(
-        name=spec.system.name, source=source, clock_ghz=spec.system.clock_ghz,
-        precision=spec.system.precision, groups=topo.groups, chiplets=tuple(chiplets),
-        switches=tuple(f"switch{g}" for g in range(topo.groups)), switch=spec.switch,
-        links=spec.links, dram=dram, spec=spec,
-    )

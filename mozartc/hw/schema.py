@@ -165,3 +165,11 @@ class TargetSpec(_Spec):
     dram_kinds: dict[str, DramKindSpec] = Field(min_length=1)
     dram: list[DramSpec] = Field(min_length=1)
     energy: EnergySpec | None = None
+
+
+def sram_bandwidth_gbps_per_tile(kind: ChipletKindSpec, links: LinkSpec) -> float:
+    """SRAM bandwidth of one tile: explicit, else 3D links ``f2f_links_h * f2f_links_v * per-link GB/s``."""
+    if kind.sram_bandwidth_gbps_per_tile is not None:
+        return kind.sram_bandwidth_gbps_per_tile
+    assert kind.f2f_links_h is not None and kind.f2f_links_v is not None
+    return kind.f2f_links_h * kind.f2f_links_v * links.bandwidth_gbps_per_link

@@ -1,6 +1,7 @@
 """The resolved machine: named chiplets, switches and DRAM stacks with their derived numbers.
 
-Built once by :func:`mozartc.hw.loader.load_target`; every other module reads these frozen objects.
+Built from a file (``Target.from_file``, a shipped name with ``Target.named``) or from the tables a
+file would hold (``Target.from_dict``); every other module reads these frozen objects.
 Naming: ``attention0``.., ``expert0``.. (expert ``e`` is in group ``e // (experts/groups)``),
 ``switch0``.. (one per group), ``dram0``.. in file order.
 """
@@ -10,9 +11,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from mozartc.hw.schema import PRECISION_BYTES, ChipletKindSpec, LinkSpec, SwitchSpec, TargetSpec
+from mozartc.hw.loader import parse_target_spec, read_target_spec
+from mozartc.hw.schema import (
+    PRECISION_BYTES,
+    ChipletKindSpec,
+    LinkSpec,
+    SwitchSpec,
+    TargetSpec,
+    sram_bandwidth_gbps_per_tile,
+)
+from mozartc.hw.shipped import shipped_path
 
 Role = Literal["attention", "expert"]
 
@@ -32,14 +42,6 @@ def d2d_links_per_edge(kind: ChipletKindSpec, links: LinkSpec) -> int:
     assert kind.area_mm2 is not None  # guaranteed by ChipletKindSpec
     edge_um = math.sqrt(kind.area_mm2) * 1000.0
     return int(edge_um // links.pitch_um) * links.bump_rows
-
-
-def sram_bandwidth_gbps_per_tile(kind: ChipletKindSpec, links: LinkSpec) -> float:
-    """SRAM bandwidth of one tile: explicit, else 3D links ``f2f_links_h * f2f_links_v * per-link GB/s``."""
-    if kind.sram_bandwidth_gbps_per_tile is not None:
-        return kind.sram_bandwidth_gbps_per_tile
-    assert kind.f2f_links_h is not None and kind.f2f_links_v is not None
-    return kind.f2f_links_h * kind.f2f_links_v * links.bandwidth_gbps_per_link
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,58 @@ class Target:
     dram: tuple[DramStack, ...]
     spec: TargetSpec = field(compare=False, repr=False)
 
+    @classmethod
+    def from_file(cls, path: str | Path) -> Target:
+        """The target in the TOML file ``path``, or the shipped target of that name (``wafer``;
+        an existing file wins); TargetError naming the file and key of every problem."""
+        spec, file = read_target_spec(path)
+        return cls.from_spec(spec, file)
+
+    @classmethod
+    def named(cls, name: str) -> Target:
+        """The shipped target ``name`` (``mozartc target list``); TargetError naming the closest otherwise."""
+        spec, file = read_target_spec(shipped_path(name))
+        return cls.from_spec(spec, file)
+
+    @classmethod
+    def from_dict(cls, tables: dict[str, Any], name: str = "<dict>") -> Target:
+        """The target given as the tables a TOML file would hold (``to_dict`` of another target,
+        modified); errors name ``name`` and the key."""
+        return cls.from_spec(parse_target_spec(tables, name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tables of this target's file as plain, fresh dicts and lists (unset optional keys
+        left out): ``Target.from_dict(t.to_dict())`` is ``t``'s machine."""
+        return self.spec.model_dump(exclude_none=True)
+
+    @classmethod
+    def from_spec(cls, spec: TargetSpec, source: Path | None) -> Target:
+        """Resolve a validated spec: name every chiplet, switch and DRAM stack, apply chiplet overrides."""
+        topo = spec.topology
+        overrides = {ov.chiplet: ov.kind for ov in spec.chiplet_overrides}
+        per_group = topo.expert_chiplets // topo.groups
+
+        def chiplet(name: str, role: Role, default_kind: str, group: int | None) -> Chiplet:
+            kind = overrides.get(name, default_kind)
+            spec_kind = spec.chiplet_kinds[kind]
+            return Chiplet(name, role, kind, spec_kind, group, sram_bandwidth_gbps_per_tile(spec_kind, spec.links))
+
+        chiplets = [chiplet(f"attention{i}", "attention", topo.attention_kind, None)
+                    for i in range(topo.attention_chiplets)]
+        chiplets += [chiplet(f"expert{i}", "expert", topo.expert_kind, i // per_group)
+                     for i in range(topo.expert_chiplets)]
+        dram = tuple(
+            DramStack(f"dram{i}", d.kind, spec.dram_kinds[d.kind].technology, spec.dram_kinds[d.kind].capacity_mb,
+                      spec.dram_kinds[d.kind].bandwidth_gbps, spec.dram_kinds[d.kind].latency_ns, d.attached_to)
+            for i, d in enumerate(spec.dram)
+        )
+        return cls(
+            name=spec.system.name, source=source, clock_ghz=spec.system.clock_ghz,
+            precision=spec.system.precision, groups=topo.groups, chiplets=tuple(chiplets),
+            switches=tuple(f"switch{g}" for g in range(topo.groups)), switch=spec.switch,
+            links=spec.links, dram=dram, spec=spec,
+        )
+
     @property
     def bytes_per_element(self) -> int:
         """Bytes of one value in the target precision."""
@@ -179,3 +233,15 @@ class Target:
     def peak_flops_total(self) -> float:
         """Sum of every chiplet's peak FLOP/s."""
         return sum(c.peak_flops(self.clock_ghz) for c in self.chiplets)
+
+
+def load_target(path: str | Path) -> Target:
+    """Parse, validate and resolve the target file at ``path`` (or the shipped target of that name,
+    :mod:`mozartc.hw.shipped`); raise TargetError listing every problem (``Target.from_file``)."""
+    return Target.from_file(path)
+
+
+def target_from_dict(raw: dict[str, Any], name: str = "<dict>") -> Target:
+    """Validate and resolve a target given as the tables a TOML file would hold; errors name ``name``
+    (``Target.from_dict``)."""
+    return Target.from_dict(raw, name)

@@ -95,15 +95,11 @@ def c_t(topk: np.ndarray, clustering: np.ndarray | Sequence[Sequence[int]], num_
 PASS_CLUSTERS_KNOB = "expert-cluster{clusters=N}"
 """How the ``expert-cluster`` pass is told the number of clusters (the default ``knob``)."""
 
-CLI_CLUSTERS_KNOB = "--clusters N"
-"""How ``mozartc cluster`` is told the number of clusters."""
-
-
 def check_cluster_count(num_experts: int, num_clusters: int, knob: str = PASS_CLUSTERS_KNOB) -> None:
     """Raise :class:`PassError` unless ``1 <= N_c <= N_e``; ``N_c`` need not divide ``N_e``.
 
-    ``knob`` names the setting the user can change (``expert-cluster{clusters=N}`` from the pass,
-    ``--clusters N`` from ``mozartc cluster``); the message names no other.
+    ``knob`` names the setting the user can change (``expert-cluster{clusters=N}`` from the pass;
+    ``mozartc cluster`` passes its flag); the message names no other.
     """
     if num_clusters <= 0:
         raise PassError(

@@ -90,7 +90,7 @@ def synth_params(preset: str = DEFAULT_PRESET, **overrides: float | int | None) 
     except KeyError:
         raise MozartError(
             f"unknown synthetic preset '{preset}'; expected one of: {', '.join(sorted(SYNTH_PRESETS))}",
-            where="--preset",
+            where="preset",
         ) from None
     changes = {k: v for k, v in overrides.items() if v is not None}
     return replace(base, **changes) if changes else base  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ def synthesize(
     """
     p = params or SYNTH_PRESETS[DEFAULT_PRESET]
     if tokens <= 0 or num_layers <= 0:
-        raise TraceError("a synthetic trace needs at least one layer and one token", where="--tokens")
+        raise TraceError("a synthetic trace needs at least one layer and one token", where="tokens")
     if not 0 < top_k <= num_experts:
         raise TraceError(f"top_k {top_k} must lie in 1..{num_experts}", where="synthetic trace")
     if p.structure + p.skew * np.log(num_experts) > _MAX_EXP_ARG:

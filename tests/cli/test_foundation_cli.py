@@ -132,7 +132,7 @@ BAD_INPUTS: list[tuple[str, Callable[[Path], list[object]], str]] = [
     ("bad pass option", lambda t: ["opt", REPO / "tests" / "ir" / "data" / "small.mir", "--passes", "verify{level=3}"],
      "pass 'verify' has no option 'level'"),
     ("bad pipeline syntax", lambda t: ["compile", "tiny-moe", "--pipeline", "verify{"], "bad pipeline at column 8"),
-    ("non-positive seq-len", lambda t: ["compile", "tiny-moe", "--seq-len", "0"], "--seq-len must be a positive"),
+    ("non-positive seq-len", lambda t: ["compile", "tiny-moe", "--seq-len", "0"], "--seq-len: must be a positive"),
     ("factory file missing", lambda t: ["compile", f"{t / 'nothere.py'}:build"], "nothere.py"),
 ]
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mozartc.cli.cluster import CLI_CLUSTERS_KNOB
 from mozartc.errors import PassError
 from mozartc.traces.stats import (
-    CLI_CLUSTERS_KNOB,
     as_assignment,
     c_t,
     check_cluster_count,

@@ -69,7 +69,7 @@ def lower_module(module: Module, target: Target) -> Stream:
     schedule = next((r for r in module.body if isinstance(r, Region) and r.kind == "schedule"), None)
     if schedule is None:
         raise BackendError("the module has no schedule: run a pipeline with stream-schedule "
-                           "(e.g. --pipeline mozart-c) before the mozart backend")
+                           "(e.g. `pipeline='mozart-c'`) before the mozart backend")
     lowering = Lowering(module, target, schedule)
     for op in schedule.body:
         if isinstance(op, Op):

@@ -44,7 +44,7 @@ def get_method(name: str) -> Method:
         target = METHODS[name]
     except KeyError:
         raise PassError(f"unknown clustering method '{name}'; expected one of: {', '.join(METHODS)}",
-                        where="--method") from None
+                        where="method") from None
     module, _, attr = target.partition(":")
     method: Method = getattr(importlib.import_module(module), attr)
     return method
