@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("opt", help="parse .mir, run passes, print .mir",
                        description="Read textual IR (FILE or - for stdin), verify it, run --passes, print it.")
     p.add_argument("file", metavar="FILE.mir")
-    p.add_argument("--passes", default="", help="pass pipeline, e.g. 'summarize,verify' (default: none)")
+    p.add_argument("--passes", "--pipeline", dest="passes", default="",
+                   help="pass pipeline, e.g. 'summarize,verify' or a preset (default: none); "
+                        "--pipeline is the same option, spelled as compile spells it")
     p.add_argument("--trace", metavar="T.npz", help="routing trace for passes that use one")
     p.add_argument("--target", metavar="TARGET",
                    help="hardware target for mapping passes: a shipped name or a TOML file (default: wafer)")

@@ -37,3 +37,10 @@ def test_verify_through_the_cli(cli: Callable[..., CliResult], small_mir: Path, 
     res = cli("opt", small_mir, "--passes", "verify", "-o", out)
     assert res.code == 0, res.err
     assert out.read_text() == print_module(parse_module(small_mir.read_text()))
+
+
+def test_opt_takes_pipeline_as_compile_does(cli: Callable[..., CliResult], small_mir: Path) -> None:
+    by_passes = cli("opt", small_mir, "--passes", "summarize")
+    by_pipeline = cli("opt", small_mir, "--pipeline", "summarize")
+    assert by_passes.code == by_pipeline.code == 0 and by_passes.out == by_pipeline.out
+    assert "params_total = 1480" in by_pipeline.out
