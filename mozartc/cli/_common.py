@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mozartc.passes.manager import Instrumentation, format_timings
+
+if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
 
 
 def add_instrumentation_options(parser: argparse.ArgumentParser) -> None:
@@ -42,3 +46,24 @@ def print_notes(notes: list[str]) -> None:
     """Warnings from passes, one ``mozartc: warning:`` line each on stderr."""
     for note in notes:
         sys.stderr.write(f"mozartc: warning: {note}\n")
+
+
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache``: neither read nor write the clustering cache (``mozartc cache info``)."""
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache of clustering results "
+                             "(default: $MOZARTC_CACHE_DIR or the user's cache folder; see mozartc cache info)")
+
+
+def cache_from_args(args: argparse.Namespace) -> ResultCache | None:
+    """The cache the command uses: None with ``--no-cache``, else the default one."""
+    from mozartc.cache import ResultCache
+
+    return None if args.no_cache else ResultCache.default()
+
+
+def cache_dir_from_args(args: argparse.Namespace) -> str | None:
+    """The cache folder worker processes share: None with ``--no-cache``, else the default one."""
+    from mozartc.cache import default_cache_dir
+
+    return None if args.no_cache else str(default_cache_dir())

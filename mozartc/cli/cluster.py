@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from mozartc.cli._common import add_cache_option, cache_from_args
 from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
 
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fit on the first 1-F of the tokens, report C_T on the last F (0 = off)")
     p.add_argument("--json", action="store_true", help="print a JSON record (a list with --compare)")
     p.add_argument("-o", "--output", help="write the output here instead of stdout")
+    add_cache_option(p)
     p.set_defaults(func=_cluster)
 
 
@@ -66,15 +68,16 @@ def _cluster(args: argparse.Namespace) -> int:
     # Worker processes cost about a second to start: use them only on big traces unless asked.
     big = trace.num_layers * trace.num_tokens >= 1_000_000
     jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
+    cache = cache_from_args(args)
     with _progress(trace.num_layers * (len(methods) if methods else 6 if args.compare else 1)) as tick:
         if args.compare:
             result: Any = compare(fit, args.clusters, methods, options, jobs=jobs, on_layer=tick,
-                                  knob=CLI_CLUSTERS_KNOB)
+                                  knob=CLI_CLUSTERS_KNOB, cache=cache)
             if held is not None:
-                _add_holdout_compare(result, fit, held, args.clusters, options, jobs)
+                _add_holdout_compare(result, fit, held, args.clusters, options, jobs, cache)
         else:
             clustering = cluster_trace(fit, args.clusters, args.method, options, jobs=jobs, on_layer=tick,
-                                       knob=CLI_CLUSTERS_KNOB)
+                                       knob=CLI_CLUSTERS_KNOB, cache=cache)
             result = clustering.record()
             if held is not None:
                 per_layer = clustering.evaluate(held)
@@ -88,14 +91,14 @@ def _cluster(args: argparse.Namespace) -> int:
 
 
 def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, clusters: int,
-                         options: Any, jobs: int) -> None:
-    """Add ``holdout_C_T`` to each compare row (re-fits each method; cheap next to the compare)."""
+                         options: Any, jobs: int, cache: Any) -> None:
+    """Add ``holdout_C_T`` to each compare row (the fits come from the cache the compare just filled)."""
     from mozartc.solvers.clustering import cluster_trace
     from mozartc.traces.stats import CLI_CLUSTERS_KNOB
 
     for row in rows:
         per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs,
-                                  knob=CLI_CLUSTERS_KNOB).evaluate(held)
+                                  knob=CLI_CLUSTERS_KNOB, cache=cache).evaluate(held)
         row["holdout_C_T"] = sum(per_layer) / len(per_layer)
 
 
@@ -144,7 +147,8 @@ def _render(result: Any, args: argparse.Namespace, trace: Any) -> str:
             table.add_column(name, justify="left" if name == "method" else "right")
         for r in result:
             cells = [r["method"], f"{r['C_T']:.3f}", f"{r['intra_share']:.3f}",
-                     f"{r['cluster_load_imbalance']:.2f}", f"{r['runtime_s']:.2f}"]
+                     f"{r['cluster_load_imbalance']:.2f}", f"{r['runtime_s']:.2f}"
+                     + (" (cached)" if r.get("cached_layers") else "")]
             if holdout:
                 cells.insert(2, f"{r['holdout_C_T']:.3f}")
             table.add_row(*cells)

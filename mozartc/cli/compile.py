@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.cli._common import (
+    add_cache_option,
+    add_instrumentation_options,
+    cache_from_args,
+    instrumentation_from_args,
+    print_notes,
+    report_timings,
+)
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.driver import CompileOptions, compile_model, resolve_pipeline
 from mozartc.errors import MozartError
@@ -52,6 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--html", metavar="FILE.html",
                    help="with --run: write a self-contained HTML report (step, bounds, utilisation, traffic, mapping)")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    add_cache_option(p)
     add_instrumentation_options(p)
     p.set_defaults(func=run)
 
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
     )
     inst = instrumentation_from_args(args)
-    result = compile_model(options, inst)
+    result = compile_model(options, inst, cache_from_args(args))
     print_notes(result.notes)
     report_timings(args, inst)
     text = result.output.text if args.emit == "isa" and result.output is not None else result.ir_text
