@@ -19,7 +19,9 @@ results.json must be the same bytes every time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import io
 import os
 import resource
 import statistics
@@ -39,13 +41,18 @@ GOAL_WARM_S = 3.0
 GOAL_REPRODUCE_S = 60.0
 #: (label, function) whose cumulative time the profile prints, in pipeline order
 STAGES = (
-    ("capture (torch.fx, frontend)", "mozartc/frontend/__init__.py", "capture"),
-    ("pass pipeline (all passes)", "mozartc/passes/manager.py", "run_pipeline"),
-    ("  expert-cluster", "mozartc/passes/expert_cluster.py", "run"),
-    ("    synthetic trace", "mozartc/traces/synth.py", "synthesize"),
-    ("    clustering (solve or cache)", "mozartc/solvers/clustering/api.py", "cluster_trace"),
-    ("backend lowering (mozart)", "mozartc/backends/mozart/__init__.py", "lower_module"),
-    ("executor (event loop + report)", "mozartc/executor/engine.py", "execute"),
+    ("compile_model (library call)", "mozartc/driver.py", "compile_model"),
+    ("  capture (torch.fx, frontend)", "mozartc/frontend/__init__.py", "capture"),
+    ("  pass pipeline (all passes)", "mozartc/passes/manager.py", "run_pipeline"),
+    ("    expert-cluster", "mozartc/passes/expert_cluster.py", "run"),
+    ("      synthetic trace", "mozartc/traces/synth.py", "synthesize"),
+    ("      clustering (solve or cache)", "mozartc/solvers/clustering/api.py", "cluster_trace"),
+    ("    allocate", "mozartc/passes/allocate.py", "run"),
+    ("    stream-schedule", "mozartc/passes/stream_schedule.py", "run"),
+    ("  backend lowering (mozart)", "mozartc/backends/mozart/__init__.py", "lower_module"),
+    ("  executor (verify + event loop)", "mozartc/executor/engine.py", "execute"),
+    ("  executor report", "mozartc/executor/report.py", "make_report"),
+    ("stream text (print_stream, -o)", "mozartc/isa/mzs.py", "print_stream"),
 )
 
 
@@ -113,15 +120,18 @@ def profile_warm(tmp: Path) -> None:
 
     os.environ["MOZARTC_CACHE_DIR"] = str(tmp / "profile-cache")
     args = [*COMPILE, "--emit", "isa", "-o", str(tmp / "p.mzs")]
-    if main(args) != 0:  # fill the cache (and import everything once)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(args)  # fills the cache and imports everything once
+    if code != 0:
         sys.exit("profile: the compile failed")
     profiler = cProfile.Profile()
     began = time.perf_counter()
-    profiler.runcall(main, args)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        profiler.runcall(main, args)
     total = time.perf_counter() - began
     profiler.create_stats()
     stats = profiler.stats
-    print(f"\ncProfile of one warm compile in-process (imports already done; profiled: {total:.1f} s):")
+    print(f"cProfile of one warm compile in-process (imports done; {total:.1f} s with the profiler's overhead):")
     for label, path, name in STAGES:
         cumulative = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
         print(f"  {label:<34} {cumulative:6.2f} s  {cumulative / total:5.1%}")

@@ -7,11 +7,14 @@ import io
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mozartc.cli._common import add_cache_option, cache_from_args
 from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
+
+if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,8 +94,9 @@ def _cluster(args: argparse.Namespace) -> int:
 
 
 def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, clusters: int,
-                         options: Any, jobs: int, cache: Any) -> None:
-    """Add ``holdout_C_T`` to each compare row (the fits come from the cache the compare just filled)."""
+                         options: Any, jobs: int, cache: ResultCache | None) -> None:
+    """Add ``holdout_C_T`` to each compare row (the fits are read from the cache the compare just
+    filled; with ``--no-cache`` each method is fitted again, cheap next to the compare)."""
     from mozartc.solvers.clustering import cluster_trace
     from mozartc.traces.stats import CLI_CLUSTERS_KNOB
 
