@@ -28,6 +28,7 @@ from mozartc.passes.registry import build_pipeline, pipeline_text
 
 if TYPE_CHECKING:
     from mozartc.backends.base import BackendOutput
+    from mozartc.cache import ResultCache
     from mozartc.executor.engine import Timeline
     from mozartc.executor.workload import ExecOptions
     from mozartc.isa.instr import Stream
@@ -92,12 +93,15 @@ def resolve_pipeline(text: str) -> str:
     return pipeline_text(build_pipeline(text))
 
 
-def compile_model(options: CompileOptions, instrumentation: Instrumentation | None = None) -> CompileResult:
+def compile_model(options: CompileOptions, instrumentation: Instrumentation | None = None,
+                  cache: ResultCache | None = None) -> CompileResult:
     """Capture ``options.model`` to IR, verify it, and run the pipeline on it.
 
     When the compile involves the target (``options.target`` is given or a pass requires one), the
     ``check-capacity`` pass runs first with ``options.optimizer`` and ``options.capacity``, unless the
     pipeline has one of its own. The pipeline's order is checked before the model is captured.
+    ``cache`` (None: none) is the store of solver results the passes read and fill; the outputs are
+    the same bytes with or without it.
     """
     from mozartc.frontend import capture  # torch is imported only when a compile needs it
 
@@ -106,7 +110,7 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     target = options.target if isinstance(options.target, Target) else load_target(
         options.target or default_target_path())
     ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
-                      micro_batches=options.micro_batches)
+                      micro_batches=options.micro_batches, cache=cache)
     run = passes
     involves_target = options.target is not None or any(TARGET in p.requires for p in passes)
     if involves_target and not any(isinstance(p, CheckCapacity) for p in passes):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,24 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The clustering cache of module- and session-scoped fixtures: a temporary folder, never the user's
+    cache folder; worker processes and ``python -m mozartc`` subprocesses inherit ``$MOZARTC_CACHE_DIR``."""
+    folder = tmp_path_factory.mktemp("session-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOZARTC_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty clustering cache (``$MOZARTC_CACHE_DIR``)."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MOZARTC_CACHE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture

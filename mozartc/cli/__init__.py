@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "diff",
     "reproduce",
     "sweep",
+    "cache",
 )
 
 

@@ -12,6 +12,7 @@ from mozartc.errors import MozartError
 from mozartc.passes.manager import Instrumentation, format_timings
 
 if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
     from mozartc.reports.report_file import LoadedReport
 
 #: a parameter named in a library message: `name` or `name=value` (value optionally quoted)
@@ -95,3 +96,25 @@ def error_line(err: MozartError, flags: dict[str, str]) -> str:
     message = _PARAM.sub(flag, err.message)
     where = flags.get(err.where, err.where) if err.where else None
     return f"{where}: {message}" if where else message
+
+
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache``: neither read nor write the clustering cache (``mozartc cache info``)."""
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache of clustering results "
+                             "(default: $MOZARTC_CACHE_DIR or the user's cache folder; see mozartc cache info)")
+
+
+def cache_from_args(args: argparse.Namespace) -> ResultCache | None:
+    """The cache the command uses: None with ``--no-cache``, else the default one."""
+    from mozartc.cache import ResultCache
+
+    return None if args.no_cache else ResultCache.default()
+
+
+def cache_dir_from_args(args: argparse.Namespace) -> str | None:
+    """The cache folder worker processes share: None with ``--no-cache``, else the default one."""
+    from mozartc.cache import default_cache_dir
+
+    return None if args.no_cache else str(default_cache_dir())
+

@@ -6,11 +6,15 @@ import argparse
 import io
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mozartc.cli._common import add_cache_option, cache_from_args
 from mozartc.cli.progress import counting, progress
 from mozartc.errors import MozartError
 from mozartc.fileio import emit_text
+
+if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
 
 #: how ``mozartc cluster`` is told the number of clusters (the ``knob`` its errors name)
 CLI_CLUSTERS_KNOB = "--clusters N"
@@ -43,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fit on the first 1-F of the tokens, report C_T on the last F (0 = off)")
     p.add_argument("--json", action="store_true", help="print a JSON record (a list with --compare)")
     p.add_argument("-o", "--output", help="write the output here instead of stdout")
+    add_cache_option(p)
     p.set_defaults(func=_cluster)
 
 
@@ -69,17 +74,18 @@ def _cluster(args: argparse.Namespace) -> int:
     # Worker processes cost about a second to start: use them only on big traces unless asked.
     big = trace.num_layers * trace.num_tokens >= 1_000_000
     jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
+    cache = cache_from_args(args)
     total = trace.num_layers * (len(methods) if methods else 6 if args.compare else 1)
     with progress("clustering layers", total) as advance:
         tick = counting(advance, total)
         if args.compare:
             result: Any = compare(fit, args.clusters, methods, options, jobs=jobs, on_layer=tick,
-                                  knob=CLI_CLUSTERS_KNOB)
+                                  knob=CLI_CLUSTERS_KNOB, cache=cache)
             if held is not None:
-                _add_holdout_compare(result, fit, held, args.clusters, options, jobs)
+                _add_holdout_compare(result, fit, held, args.clusters, options, jobs, cache)
         else:
             clustering = cluster_trace(fit, args.clusters, args.method, options, jobs=jobs, on_layer=tick,
-                                       knob=CLI_CLUSTERS_KNOB)
+                                       knob=CLI_CLUSTERS_KNOB, cache=cache)
             result = clustering.record()
             if held is not None:
                 per_layer = clustering.evaluate(held)
@@ -93,13 +99,14 @@ def _cluster(args: argparse.Namespace) -> int:
 
 
 def _add_holdout_compare(rows: list[dict[str, Any]], fit: Any, held: Any, clusters: int,
-                         options: Any, jobs: int) -> None:
-    """Add ``holdout_C_T`` to each compare row (re-fits each method; cheap next to the compare)."""
+                         options: Any, jobs: int, cache: ResultCache | None) -> None:
+    """Add ``holdout_C_T`` to each compare row (the fits are read from the cache the compare just
+    filled; with ``--no-cache`` each method is fitted again, cheap next to the compare)."""
     from mozartc.solvers.clustering import cluster_trace
 
     for row in rows:
         per_layer = cluster_trace(fit, clusters, row["method"], options, jobs=jobs,
-                                  knob=CLI_CLUSTERS_KNOB).evaluate(held)
+                                  knob=CLI_CLUSTERS_KNOB, cache=cache).evaluate(held)
         row["holdout_C_T"] = sum(per_layer) / len(per_layer)
 
 
@@ -125,7 +132,8 @@ def _render(result: Any, args: argparse.Namespace, trace: Any) -> str:
             table.add_column(name, justify="left" if name == "method" else "right")
         for r in result:
             cells = [r["method"], f"{r['C_T']:.3f}", f"{r['intra_share']:.3f}",
-                     f"{r['cluster_load_imbalance']:.2f}", f"{r['runtime_s']:.2f}"]
+                     f"{r['cluster_load_imbalance']:.2f}", f"{r['runtime_s']:.2f}"
+                     + (" (cached)" if r.get("cached_layers") else "")]
             if holdout:
                 cells.insert(2, f"{r['holdout_C_T']:.3f}")
             table.add_row(*cells)

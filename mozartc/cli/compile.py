@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from mozartc.cli._common import (
+    add_cache_option,
     add_instrumentation_options,
+    cache_from_args,
     instrumentation_from_args,
     load_baseline,
     print_notes,
@@ -63,6 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true",
                    help="with --run: print the report JSON to stdout instead of the summary")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    add_cache_option(p)
     add_instrumentation_options(p)
     p.set_defaults(func=run)
 
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
     )
     inst = instrumentation_from_args(args)
-    result = compile_model(options, inst)
+    result = compile_model(options, inst, cache_from_args(args))
     print_notes(result.notes)
     report_timings(args, inst)
     text = result.output.text if args.emit == "isa" and result.output is not None else result.ir_text

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mozartc.cli._common import add_instrumentation_options, instrumentation_from_args, print_notes, report_timings
+from mozartc.cli._common import (
+    add_cache_option,
+    add_instrumentation_options,
+    cache_from_args,
+    instrumentation_from_args,
+    print_notes,
+    report_timings,
+)
 from mozartc.defaults import MICRO_BATCHES
 from mozartc.driver import optimize_text
 from mozartc.errors import ParseError
@@ -29,6 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"micro-batches per training step (default {MICRO_BATCHES})")
     p.add_argument("--seed", type=int, default=0, help="seed for passes that draw random numbers")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    add_cache_option(p)
     add_instrumentation_options(p)
     p.set_defaults(func=run)
 
@@ -44,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as err:
             raise ParseError(f"cannot read IR file: {getattr(err, 'strerror', None) or err}", where=args.file) from None
     inst = instrumentation_from_args(args)
-    ctx = PassContext(trace_path=args.trace, seed=args.seed, micro_batches=args.micro_batches)
+    ctx = PassContext(trace_path=args.trace, seed=args.seed, micro_batches=args.micro_batches,
+                      cache=cache_from_args(args))
     module = optimize_text(text, name, args.passes, inst, ctx, args.target)
     print_notes(ctx.notes)
     report_timings(args, inst)

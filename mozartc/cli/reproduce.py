@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mozartc.cli._common import add_cache_option, cache_dir_from_args
 from mozartc.errors import MozartError
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="rungs to run (default: baseline mozart-a mozart-b mozart-c; add mozart-c+mc for the "
                         "switch-multicast rung beyond the paper)")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes; default 2)")
+    add_cache_option(p)
     p.set_defaults(func=run)
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.monotonic()
     options = ReproduceOptions.quick() if args.quick else ReproduceOptions()
     options = replace(
-        options, trace_dir=args.trace_dir, jobs=args.jobs,
+        options, trace_dir=args.trace_dir, jobs=args.jobs, cache_dir=cache_dir_from_args(args),
         models=tuple(args.models) if args.models else options.models,
         seq_lens=tuple(args.seq_lens) if args.seq_lens else options.seq_lens,
         pipelines=tuple(args.pipelines) if args.pipelines else options.pipelines,

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from mozartc.cli._common import add_cache_option, cache_dir_from_args
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``sweep`` command."""
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="with --engine ray: an existing Ray cluster (default: start a local instance)")
     p.add_argument("--out", metavar="DIR", type=Path, required=True, help="output folder (reused to resume)")
     p.add_argument("--jobs", type=int, default=2, help="points in parallel (default 2)")
+    add_cache_option(p)
     p.set_defaults(func=run)
 
 
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     total = len(plan_points(spec)) if args.engine == "local" else spec.size
     with progress(f"sweep {spec.name}", total) as advance:
-        outcome = run_sweep(spec, args.out, args.engine, args.jobs, args.address, advance)
+        outcome = run_sweep(spec, args.out, args.engine, args.jobs, args.address, advance,
+                            cache_dir_from_args(args))
     sys.stderr.write(
         f"mozartc: {outcome.total} points: {outcome.computed} computed, {outcome.reused} reused from "
         f"{args.out}/points.jsonl, {outcome.failed} failed (see the error column)\n"

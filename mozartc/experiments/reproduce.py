@@ -37,6 +37,8 @@ class ReproduceOptions:
     micro_batch: int = MICRO_BATCH
     micro_batches: int = MICRO_BATCHES
     seed: int = 0
+    #: folder of the clustering cache every run shares (:mod:`mozartc.cache`); None: no cache
+    cache_dir: str | None = None
 
     @classmethod
     def quick(cls, trace_dir: str | None = None, jobs: int = 2) -> ReproduceOptions:
@@ -136,7 +138,8 @@ def reproduce(options: ReproduceOptions, progress: ProgressFn | None = None) -> 
     runs = plan(options)
     jobs = [Job(key=run.key, model=run.model, pipeline=run.pipeline, target_path=run.target_path,
                 trace=run.trace_path, seq_len=run.seq_len, micro_batch=options.micro_batch,
-                micro_batches=options.micro_batches, seed=options.seed, capacity="warn") for run in runs]
+                micro_batches=options.micro_batches, seed=options.seed, capacity="warn",
+                cache_dir=options.cache_dir) for run in runs]
     outcomes: dict[str, dict[str, Any]] = {}
 
     def collect(key: str, outcome: dict[str, Any]) -> None:

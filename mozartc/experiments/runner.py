@@ -38,7 +38,9 @@ class Job:
     ``key`` identifies the job to its caller. The target is either a file (``target_path``) or TOML
     text (``target_toml``, written to a temporary file by the worker, so jobs can run on machines
     that do not share the caller's files). ``trace`` None means the synthetic trace of the
-    ``expert-cluster`` pass.
+    ``expert-cluster`` pass. ``cache_dir`` is the folder of the clustering cache the compile reads and
+    fills (:mod:`mozartc.cache`; None: no cache); every worker of a run shares it, and the outcome is
+    the same with or without it.
     """
 
     key: str
@@ -52,6 +54,7 @@ class Job:
     micro_batches: int = MICRO_BATCHES
     seed: int = 0
     capacity: str = "warn"
+    cache_dir: str | None = None
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -77,12 +80,13 @@ def run_job(job: Job) -> dict[str, Any]:
 
 
 def _compile(job: Job, target: str | None) -> dict[str, Any]:
+    from mozartc.cache import ResultCache
     from mozartc.driver import CompileOptions, compile_model
 
     options = CompileOptions(model=job.model, pipeline=job.pipeline, target=target, trace=job.trace,
                              capacity=job.capacity, seq_len=job.seq_len, micro_batch=job.micro_batch,
                              micro_batches=job.micro_batches, seed=job.seed, run=True)
-    result = compile_model(options)
+    result = compile_model(options, cache=None if job.cache_dir is None else ResultCache(Path(job.cache_dir)))
     assert result.report is not None
     return extract_report(result.report, copies_per_token(result.module))
 

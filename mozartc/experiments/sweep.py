@@ -11,7 +11,7 @@ installed) and ``summary.png`` are rewritten from the store after every run, in 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,10 @@ def load_store(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def run_sweep(spec: SweepSpec, out: Path, engine: str = "local", jobs: int = 2, address: str | None = None,
-              progress: ProgressFn | None = None) -> SweepOutcome:
+              progress: ProgressFn | None = None, cache_dir: str | None = None) -> SweepOutcome:
     """Run the points of ``spec`` not yet in ``out/points.jsonl``; write results.csv (+ .parquet) and
-    summary.png. ``progress(done, total, label)`` is called as points finish (reused ones first)."""
+    summary.png. ``progress(done, total, label)`` is called as points finish (reused ones first).
+    Every point's compile shares the clustering cache in ``cache_dir`` (None: no cache)."""
     if engine not in ENGINES:
         raise MozartError(f"unknown engine '{engine}' (expected one of: {', '.join(ENGINES)})", where="engine")
     if jobs < 1:
@@ -93,7 +94,7 @@ def run_sweep(spec: SweepSpec, out: Path, engine: str = "local", jobs: int = 2, 
             if progress is not None:
                 progress(done, len(points), _label(by_id[key]))
 
-        jobs_todo = [p.job for p in todo]
+        jobs_todo = [replace(p.job, cache_dir=cache_dir) for p in todo]
         if engine == "ray":
             run_jobs_ray(jobs_todo, jobs, record, address)
         else:

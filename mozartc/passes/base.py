@@ -30,6 +30,7 @@ from mozartc.ir.core import Module
 from mozartc.options import Configurable, OptionSpec, format_option_value
 
 if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
     from mozartc.hw.target import Target
     from mozartc.traces.format import RoutingTrace
 
@@ -57,7 +58,8 @@ class PassContext:
 
     ``notes`` collects warnings that passes raise for the user (printed by the CLI and recorded in
     reports); passes append to it, never print. ``routing`` is the routing trace of the module's MoE
-    layers, left by ``expert-cluster`` for later passes.
+    layers, left by ``expert-cluster`` for later passes. ``cache`` is the store of solver results
+    (:mod:`mozartc.cache`) that ``expert-cluster`` reads and fills; None computes everything.
     """
 
     target: Target | None = None
@@ -66,6 +68,7 @@ class PassContext:
     micro_batches: int = MICRO_BATCHES
     notes: list[str] = field(default_factory=list)
     routing: RoutingTrace | None = None
+    cache: ResultCache | None = None
 
     def hardware(self) -> Target:
         """The target; only passes that require :data:`TARGET` call this (the manager guarantees it)."""

@@ -14,6 +14,9 @@ one selected expert in each cluster: the copies a deduplicated dispatch sends th
 ``clustering = {method, clusters, C_T, trace, shared_experts}`` where ``C_T`` is the mean over
 layers and ``shared_experts`` the placement policy of always-active experts (attention chiplet).
 
+**Cache**: a layer already clustered with the same routing, method and options is read from
+``ctx.cache`` when there is one (docs/clustering.md, "Cache"); the IR is the same bytes either way.
+
 **Fewer experts than clusters** (Mixtral's 8 experts on 16 chiplets): no clustering can fill every
 chiplet, so each expert is *split* over ``expert_shards[e]`` clusters (``N_c // N_e`` each, one more
 for the ``N_c mod N_e`` experts with the most tokens in the trace; ties to the lower index), each
@@ -77,7 +80,7 @@ class ExpertCluster(Pass):
         else:
             result = cluster_trace(trace, num_clusters, self.method,
                                    ClusterOptions(time_limit=self.time_limit, seed=ctx.seed,
-                                                  cpsat_max_experts=self.cpsat_max_experts))
+                                                  cpsat_max_experts=self.cpsat_max_experts), cache=ctx.cache)
             per_layer = []
             for position, (clusters, value) in enumerate(zip(result.clusters(), result.per_layer_c_t, strict=True)):
                 load, per_cluster = layer_traffic_counts(trace.layer(position), clusters, trace.num_experts)

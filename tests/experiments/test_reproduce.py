@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mozartc.cache import ResultCache
 from mozartc.errors import MozartError
 from mozartc.experiments.checks import Table4Cell, ordering_checks
 from mozartc.experiments.reproduce import ReproduceOptions, choose_target, plan
@@ -42,9 +43,9 @@ def test_cli_bad_input_exits_2_without_output(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
+def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path, private_cache: Path) -> None:
     rungs = ("--pipelines", "baseline", "mozart-a", "mozart-b", "mozart-c", "mozart-c+mc")
-    first = cli("reproduce", "--out", tmp_path / "a", *TINY, *rungs, "--jobs", "1")
+    first = cli("reproduce", "--out", tmp_path / "a", *TINY, *rungs, "--jobs", "1", "--no-cache")
     assert first.code == 0, first.err
     assert "total wall time" in first.err
     records = json.loads((tmp_path / "a" / "results.json").read_text())
@@ -59,8 +60,12 @@ def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path) -> None:
     table = (tmp_path / "a" / "table.md").read_text()
     assert "## Rungs beyond the paper" in table and "| tiny-moe | 64 | hbm2 | C+mc |" in table
     assert "## Where the time goes" not in table  # only at the Table 4 point (seq 256)
-    second = cli("reproduce", "--out", tmp_path / "b", *TINY, *rungs, "--jobs", "1")
+    assert not private_cache.joinpath("v1").exists()
+    # two workers sharing a cold cache: the same bytes as one worker without a cache
+    second = cli("reproduce", "--out", tmp_path / "b", *TINY, *rungs, "--jobs", "2")
     assert second.code == 0, second.err
+    # contiguous (baseline, A, B) and cpsat (C, C+mc) on tiny-moe's 3 MoE layers: every run of a method shares them
+    assert ResultCache(private_cache).info().entries == {"clustering": 6}
     assert (tmp_path / "a" / "results.json").read_bytes() == (tmp_path / "b" / "results.json").read_bytes()
     assert (tmp_path / "a" / "table.md").read_bytes() == (tmp_path / "b" / "table.md").read_bytes()
 
@@ -103,3 +108,16 @@ def test_quick_reproduction(cli, tmp_path: Path) -> None:
     assert [(r["model"], r["seq_len"], r["dram"]) for r in records] == [("olmoe-1b-7b-0924", 256, "hbm2")] * 4
     check_results(records)
     assert "## Table 4 (sequence length 256, HBM2)" in (tmp_path / "table.md").read_text()
+
+
+@pytest.mark.slow
+def test_quick_reproduction_same_bytes_for_any_jobs_and_cache(cli, tmp_path: Path, private_cache: Path) -> None:
+    """``--quick`` with one worker and no cache, two workers on a cold cache, two on the warm cache."""
+    outputs = []
+    for name, extra in (("serial", ("--jobs", "1", "--no-cache")), ("cold", ("--jobs", "2")),
+                        ("warm", ("--jobs", "2"))):
+        result = cli("reproduce", "--out", tmp_path / name, "--quick", *extra)
+        assert result.code == 0, result.err
+        outputs.append([(tmp_path / name / f).read_bytes() for f in ("results.json", "table.md")])
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert ResultCache(private_cache).info().entries == {"clustering": 32}  # 2 methods x 16 MoE layers

@@ -87,3 +87,13 @@ def test_ray_engine_matches_local(cli, local_run: Path, spec_path: Path, tmp_pat
     result = cli("sweep", spec_path, "--out", tmp_path, "--engine", "ray", "--jobs", "2")
     assert result.code == 0, result.err
     assert (tmp_path / "results.csv").read_bytes() == (local_run / "results.csv").read_bytes()
+
+
+def test_one_worker_without_cache_matches_two_sharing_it(cli, local_run: Path, spec_path: Path, tmp_path: Path,
+                                                         private_cache: Path) -> None:
+    """``local_run`` ran two workers that shared the clustering cache; one worker without it gives the same."""
+    result = cli("sweep", spec_path, "--out", tmp_path, "--jobs", "1", "--no-cache")
+    assert result.code == 0, result.err
+    assert "8 computed" in result.err
+    assert not private_cache.joinpath("v1").exists()
+    assert (tmp_path / "results.csv").read_bytes() == (local_run / "results.csv").read_bytes()

@@ -30,6 +30,18 @@ def test_cluster_json(cli: Callable[..., Any], tiny: Path) -> None:
     assert r.out == cli("cluster", "--trace", tiny, "--clusters", "8", "--method", "greedy", "--json").out
 
 
+def test_cluster_cache_gives_the_same_record(cli: Callable[..., Any], tiny: Path, private_cache: Path) -> None:
+    args = ("cluster", "--trace", tiny, "--clusters", "8", "--method", "greedy", "--json")
+    uncached = cli(*args, "--no-cache").out
+    assert not private_cache.joinpath("v1").exists()
+    cold = cli(*args).out
+    assert len(list(private_cache.glob("v1/clustering/*/*.json"))) == 3  # one entry per layer
+    assert uncached == cold == cli(*args).out
+    compare = json.loads(cli("cluster", "--trace", tiny, "--clusters", "8", "--compare", "--methods", "greedy",
+                             "--json").out)
+    assert compare[0]["cached_layers"] == 3 and compare[0]["C_T"] == json.loads(cold)["C_T"]
+
+
 def test_cluster_compare_and_holdout(cli: Callable[..., Any], tiny: Path) -> None:
     r = cli("cluster", "--trace", tiny, "--clusters", "8", "--compare", "--methods", "contiguous,greedy",
             "--holdout", "0.5", "--json")

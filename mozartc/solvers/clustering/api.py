@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from mozartc.traces.stats import (
     workload,
 )
 
+if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
+
 SHARED_EXPERT_POLICY = "attention-chiplet"
 
 
@@ -37,7 +42,7 @@ class TraceClustering:
 
     ``per_layer_loads[l][c]``: the share of layer ``l``'s token-expert pairs routed to cluster ``c``
     (summed workload ``V``; ``c`` in the method's labels, see :meth:`cluster_loads` for the order of
-    :meth:`clusters`).
+    :meth:`clusters`). ``cached_layers``: how many layers were read from the cache, not solved.
     """
 
     method: str
@@ -49,6 +54,7 @@ class TraceClustering:
     num_shared_experts: int
     runtime_s: float
     per_layer_loads: tuple[np.ndarray, ...] = ()
+    cached_layers: int = 0
 
     @property
     def c_t(self) -> float:
@@ -97,18 +103,24 @@ class TraceClustering:
 _LayerResult = tuple[np.ndarray, float, dict[str, float | int | str], np.ndarray]
 
 
-def _cluster_layer(
+def _solve_layer(
     topk: np.ndarray, num_experts: int, num_clusters: int, method: str, options: ClusterOptions
-) -> _LayerResult:
-    """One layer: the method's assignment, its C_T, info (with ``runtime_s``) and cluster loads."""
+) -> tuple[np.ndarray, dict[str, float | int | str]]:
+    """One layer: the method's checked assignment and its info (with ``runtime_s``)."""
     began = time.perf_counter()
     problem = LayerProblem(topk, num_experts, num_clusters)
     result = get_method(method)(problem, options)
     assignment = check_assignment(result.assignment, problem)
     info = dict(result.info)
     info["runtime_s"] = time.perf_counter() - began
+    return assignment, info
+
+
+def _measure(topk: np.ndarray, num_experts: int, num_clusters: int, assignment: np.ndarray,
+             info: dict[str, float | int | str]) -> _LayerResult:
+    """A layer's result: the assignment, its C_T on ``topk``, info and cluster loads."""
     loads = cluster_loads(workload(topk, num_experts), assignment, num_clusters)
-    return assignment, problem.c_t(assignment), info, loads
+    return assignment, c_t(topk, assignment, num_experts), info, loads
 
 
 def cluster_trace(
@@ -120,6 +132,7 @@ def cluster_trace(
     jobs: int = 1,
     on_layer: Callable[[int], None] | None = None,
     knob: str = PASS_CLUSTERS_KNOB,
+    cache: ResultCache | None = None,
 ) -> TraceClustering:
     """Cluster each layer of ``trace`` into ``num_clusters`` clusters with ``method``.
 
@@ -127,43 +140,64 @@ def cluster_trace(
     divides the number of experts). ``num_clusters`` outside ``1..N_e`` is a :class:`PassError`
     naming ``knob`` (default: the ``expert-cluster`` pass option). ``jobs > 1`` clusters layers in
     that many worker processes; layers are independent and every method is deterministic, so the
-    result does not depend on ``jobs``.
+    result does not depend on ``jobs``. With a ``cache``, each layer is looked up first
+    (:mod:`mozartc.solvers.clustering.cached`) and the layers solved now are stored; a cached layer is
+    identical to a solved one except for its ``runtime_s``, which is that of the solve that stored it.
     """
     check_cluster_count(trace.num_experts, num_clusters, knob)
     get_method(method)
     opts = options or ClusterOptions()
     began = time.perf_counter()
-    args = [(trace.layer(i), trace.num_experts, num_clusters, method, opts) for i in range(trace.num_layers)]
-    if jobs > 1 and trace.num_layers > 1:
+    layers = [trace.layer(i) for i in range(trace.num_layers)]
+    found: dict[int, tuple[np.ndarray, dict[str, float | int | str]]] = {}
+    keys: list[str] = []
+    if cache is not None:
+        from mozartc.solvers.clustering.cached import NAMESPACE, decode_layer, layer_key
+
+        keys = [layer_key(topk, trace.num_experts, num_clusters, method, opts) for topk in layers]
+        for index, (topk, key) in enumerate(zip(layers, keys, strict=True)):
+            problem = LayerProblem(topk, trace.num_experts, num_clusters)
+            decoded = cache.get(NAMESPACE, key, partial(decode_layer, problem=problem))
+            if decoded is not None:
+                found[index] = decoded
+    todo = [i for i in range(trace.num_layers) if i not in found]
+    args = [(layers[i], trace.num_experts, num_clusters, method, opts) for i in todo]
+    if jobs > 1 and len(todo) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, trace.num_layers), mp_context=context) as pool:
-            results = _collect(pool.map(_cluster_layer, *zip(*args, strict=True)), on_layer)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+            solved = pool.map(_solve_layer, *zip(*args, strict=True))
+            _gather(solved, todo, found, on_layer)
     else:
-        results = _collect((_cluster_layer(*a) for a in args), on_layer)
-    assignments = [r[0] for r in results]
-    values = [r[1] for r in results]
-    infos = [r[2] for r in results]
+        _gather((_solve_layer(*a) for a in args), todo, found, on_layer)
+    if cache is not None:
+        from mozartc.solvers.clustering.cached import NAMESPACE, encode_layer
+
+        for index in todo:
+            cache.put(NAMESPACE, keys[index], encode_layer(*found[index]))
+    results = [_measure(layers[i], trace.num_experts, num_clusters, *found[i]) for i in range(trace.num_layers)]
     return TraceClustering(
-        method=method, num_clusters=num_clusters, assignments=tuple(assignments),
-        per_layer_c_t=tuple(values), per_layer_info=tuple(infos), layer_ids=trace.layer_ids,
-        num_shared_experts=trace.num_shared_experts, runtime_s=time.perf_counter() - began,
-        per_layer_loads=tuple(r[3] for r in results),
+        method=method, num_clusters=num_clusters, assignments=tuple(r[0] for r in results),
+        per_layer_c_t=tuple(r[1] for r in results), per_layer_info=tuple(r[2] for r in results),
+        layer_ids=trace.layer_ids, num_shared_experts=trace.num_shared_experts,
+        runtime_s=time.perf_counter() - began, per_layer_loads=tuple(r[3] for r in results),
+        cached_layers=trace.num_layers - len(todo),
     )
 
 
-def _collect(
-    results: Iterable[_LayerResult], on_layer: Callable[[int], None] | None
-) -> list[_LayerResult]:
-    """Gather per-layer results in order, reporting each to ``on_layer`` (progress)."""
-    out = []
-    for index, result in enumerate(results):
-        out.append(result)
+def _gather(solved: Iterable[tuple[np.ndarray, dict[str, float | int | str]]], todo: list[int],
+            found: dict[int, tuple[np.ndarray, dict[str, float | int | str]]],
+            on_layer: Callable[[int], None] | None) -> None:
+    """Put the solved layers ``todo`` into ``found``, reporting progress per layer (cached ones first)."""
+    if on_layer is not None:
+        for index in sorted(found):
+            on_layer(index)
+    for index, result in zip(todo, solved, strict=True):
+        found[index] = result
         if on_layer is not None:
             on_layer(index)
-    return out
 
 
 def quality(trace: RoutingTrace, clustering: TraceClustering) -> dict[str, float]:
@@ -186,14 +220,18 @@ def compare(
     jobs: int = 1,
     on_layer: Callable[[int], None] | None = None,
     knob: str = PASS_CLUSTERS_KNOB,
+    cache: ResultCache | None = None,
 ) -> list[dict[str, object]]:
-    """Every method (default: all registered) on ``trace``: C_T, intra share, load imbalance, time."""
+    """Every method (default: all registered) on ``trace``: C_T, intra share, load imbalance, time
+    (``runtime_s``: wall time of this call; ``cached_layers`` says how many layers came from ``cache``)."""
     rows: list[dict[str, object]] = []
     for name in methods or method_names():
-        result = cluster_trace(trace, num_clusters, name, options, jobs=jobs, on_layer=on_layer, knob=knob)
+        result = cluster_trace(trace, num_clusters, name, options, jobs=jobs, on_layer=on_layer, knob=knob,
+                               cache=cache)
         row: dict[str, object] = {"method": name, "C_T": result.c_t,
                                   "per_layer_C_T": list(result.per_layer_c_t)}
         row.update(quality(trace, result))
         row["runtime_s"] = result.runtime_s
+        row["cached_layers"] = result.cached_layers
         rows.append(row)
     return rows
