@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
         emit_text(json.dumps(facts, indent=2, sort_keys=True) + "\n", None)
         return 0
     memory = facts.pop("memory", None)
+    if memory is not None:
+        facts.pop("sram", None)  # the memory section below has it per part
+    # facts a module does not have (no mapping yet: no C_T, no groups) are left out of the table
+    facts = {k: v for k, v in facts.items() if v is not None and v != [] and v != {}}
     width = max(len(k) for k in facts)
     lines = []
     for key, value in facts.items():

@@ -159,3 +159,15 @@ def test_passes_lists_every_pass_with_options(cli: Cli) -> None:
     info = json.loads(cli("passes", "--json").out)
     assert {"verify", "summarize", "expert-cluster"} <= set(info["passes"])
     assert info["presets"]["capture"] == "verify"
+
+
+def test_inspect_text_leaves_out_facts_an_unmapped_module_lacks(cli: Cli, tmp_path: Path) -> None:
+    mir = tmp_path / "t.mir"
+    assert cli("compile", "tiny-moe", "-o", mir).code == 0
+    text = cli("inspect", mir).out
+    keys = [line.split()[0] for line in text.splitlines()]
+    assert "params_total" in keys and not {"C_T", "group_load", "sram"} & set(keys)
+    assert "None" not in text and "[]" not in text and "{}" not in text
+    # JSON keeps every key (null or empty), so scripts see one schema
+    facts = json.loads(cli("inspect", mir, "--json").out)
+    assert facts["C_T"] is None and facts["group_load"] == []
