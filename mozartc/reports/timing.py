@@ -102,30 +102,31 @@ def _parts_table(parts: dict[str, float], step: float) -> Table:
     return Table(("kind", "time", "share of step"), (*rows, total), (False, True, True))
 
 
+def _parts_section(report: dict[str, Any], key: str, section: str, title: str, lead: str, bar: str) -> Section:
+    """A section of seconds per kind that add up to the step: a stacked bar and a table."""
+    parts = {k: float(v) for k, v in report[key].items()}
+    step = float(report["step_time_s"])
+    return Section(section, title, lead, figure=Markup(figures.stacked_bar(parts, bar, fmt_seconds)),
+                   tables=(_parts_table(parts, step),), values=parts)
+
+
 def breakdown(report: dict[str, Any]) -> Section:
     """The step time split by kind (priority sweep; adds up to the step)."""
-    parts = {k: float(v) for k, v in report["breakdown_s"].items()}
-    step = float(report["step_time_s"])
-    return Section(
-        "breakdown", "Step time breakdown",
+    return _parts_section(
+        report, "breakdown_s", "breakdown", "Step time breakdown",
         "Every instant of the step goes to the highest-priority kind of work running then "
         "(compute > all_to_all > dram_load > dram_save > sync); instants with nothing running are exposed. "
-        "The parts add up to the step time.",
-        figure=Markup(figures.stacked_bar(parts, "breakdown", fmt_seconds)),
-        tables=(_parts_table(parts, step),), values=parts)
+        "The parts add up to the step time.", "breakdown")
 
 
 def critical_path(report: dict[str, Any]) -> Section:
     """Seconds per kind along the critical path."""
-    parts = {k: float(v) for k, v in report["critical_path_s"].items()}
-    step = float(report["step_time_s"])
-    return Section(
-        "critical-path", "Critical path",
+    return _parts_section(
+        report, "critical_path_s", "critical-path", "Critical path",
         "From the instruction that finishes last, back to time 0 through the instruction whose finish let "
         "each one start (a dependency, or the work that freed its chiplet's arrays): the time along that "
         "path by kind. Waits with nothing on the path running are exposed; the parts add up to the step time.",
-        figure=Markup(figures.stacked_bar(parts, "critical", fmt_seconds)),
-        tables=(_parts_table(parts, step),), values=parts)
+        "critical")
 
 
 def lower_bounds(report: dict[str, Any]) -> Section:
