@@ -42,6 +42,13 @@ from mozartc.ir.attrs import Attr, Ident
 INIT_STD = 0.02
 
 
+def init_normal(weight: torch.Tensor) -> None:
+    """Draw ``weight`` from ``N(0, INIT_STD^2)``; a meta tensor holds no values, so it is left alone
+    (``nn.init`` on a meta tensor imports ``torch._dynamo``: seconds per compile for nothing)."""
+    if not weight.is_meta:
+        nn.init.normal_(weight, std=INIT_STD)
+
+
 class RMSNorm(nn.Module):
     """``y = x / sqrt(mean(x^2) + eps) * weight`` over the last dimension (``dim`` parameters)."""
 
@@ -96,7 +103,7 @@ class Embedding(nn.Module):
     def __init__(self, vocab: int, dim: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(vocab, dim))
-        nn.init.normal_(self.weight, std=INIT_STD)
+        init_normal(self.weight)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return F.embedding(ids, self.weight)
@@ -115,7 +122,7 @@ class LMHead(nn.Module):
             self.weight = tied_weight
         else:
             self.weight = nn.Parameter(torch.empty(vocab, dim))
-            nn.init.normal_(self.weight, std=INIT_STD)
+            init_normal(self.weight)
         self.bias = nn.Parameter(torch.zeros(vocab)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -432,7 +439,7 @@ class TopKRouter(nn.Module):
         super().__init__()
         self.dim, self.experts, self.top_k, self.norm_topk_prob = dim, experts, top_k, norm_topk_prob
         self.weight = nn.Parameter(torch.empty(experts, dim))
-        nn.init.normal_(self.weight, std=INIT_STD)
+        init_normal(self.weight)
         self.scoring, self.n_group, self.topk_group, self.topk_method = "softmax", 1, 1, "greedy"
         self.scale, self.jitter = 1.0, 0.0
         self.bias: nn.Parameter | None = None
@@ -506,7 +513,7 @@ class RoutedExperts(nn.Module):
         self.up_proj = nn.Parameter(torch.empty(experts, ffn_dim, dim))
         self.down_proj = nn.Parameter(torch.empty(experts, dim, ffn_dim))
         for p in (self.gate_proj, self.up_proj, self.down_proj):
-            nn.init.normal_(p, std=INIT_STD)
+            init_normal(p)
         self.gate_proj_bias: nn.Parameter | None = None
         self.up_proj_bias: nn.Parameter | None = None
         self.down_proj_bias: nn.Parameter | None = None
