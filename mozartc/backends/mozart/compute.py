@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from mozartc.analysis.blocks import ATTENTION_SIDE
-from mozartc.analysis.experts import ExpertsMapping
 from mozartc.backends.mozart.lowering import Lowering, Step, piece, tiles
 from mozartc.ir.core import Op
 
@@ -125,7 +124,7 @@ def attention_gemms(lw: Lowering, ops: dict[str, Op]) -> list[Gemm]:
 def expert_gemms(lw: Lowering, op: Op) -> list[tuple[str, list[Gemm]]]:
     """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first (a shard
     multiplies by its slice of the FFN: ``F / shards`` columns of gate and up, rows of down)."""
-    m = ExpertsMapping.from_op(op, placed=True)
+    m = lw.mapping(op)
     out: dict[str, list[Gemm]] = defaultdict(list)
     for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):
         for e in sorted(cluster, key=lambda e: (-m.expert_load[e], e)):

@@ -55,6 +55,10 @@ class Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
         # stack -> what the step keeps there (footprint_category) -> bytes
         self.dram_use: dict[str, dict[str, int]] = {}
+        # per experts op (by id; the module outlives the lowering): its mapping, load order, saved bytes
+        self._mappings: dict[int, ExpertsMapping] = {}
+        self._weights: dict[int, list[tuple[str, int]]] = {}
+        self._act_kept: dict[int, list[int]] = {}
 
     def ops(self, layer: int) -> dict[str, Op]:
         """The ops of block ``layer`` by name (the LM head's block: the module's top-level ops)."""
@@ -133,12 +137,28 @@ class Lowering:
         """How an expert-side activation save divides over the expert chiplets (chiplet order)."""
         if block != "experts":
             return self.shares(layer, block, total)  # a split dense FFN: evenly
-        kept = expert_act_bytes(self.layers[layer]["experts"], self.tokens, self.element, self.expert_act_tensors)
+        op = self.layers[layer]["experts"]
+        kept = self._act_kept.get(id(op))
+        if kept is None:
+            kept = self._act_kept[id(op)] = expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors)
         return proportional(total, list(zip(self.experts, kept, strict=True)))
+
+    def mapping(self, op: Op) -> ExpertsMapping:
+        """The placed :class:`ExpertsMapping` of experts op ``op``, read from its attributes once."""
+        m = self._mappings.get(id(op))
+        if m is None:
+            m = self._mappings[id(op)] = ExpertsMapping.from_op(op, placed=True)
+        return m
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
-        m = ExpertsMapping.from_op(op, placed=True)
+        hit = self._weights.get(id(op))
+        if hit is None:
+            hit = self._weights[id(op)] = self._cluster_weights(op)
+        return hit
+
+    def _cluster_weights(self, op: Op) -> list[tuple[str, int]]:
+        m = self.mapping(op)
         rows = [(self.experts[chiplet], m.cluster_params(c), m.cluster_work(c), chiplet)
                 for c, chiplet in enumerate(m.placed())]
         if self.order == "load-desc":
