@@ -77,6 +77,7 @@ def lower_module(module: Module, target: Target) -> Stream:
             if rule is None:
                 raise BackendError(f"{op.label()}: the mozart backend cannot lower schedule op '{op.name}'")
             rule.lower(lowering, Step(op, rule.kind, op.int_attr("layer"), str(op.attrs.get("block", ""))))
+            lowering.close()
     if lowering.pending:
         raise BackendError(f"tiled weight loads without a compute step: {sorted(lowering.pending)}")
     attrs: dict[str, str | int | float | bool] = {

@@ -79,9 +79,12 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
     On every chiplet: tile ``k`` loads ``1/count`` of the chiplet's weights once tile ``k - 2`` has
     computed (two tile buffers), and computes after its load and tile ``k - 1``: every GEMM with its
     weight dimension (the larger of ``k`` and ``n``) cut in ``count``, and ``1/count`` of the
-    elementwise work.
+    elementwise work. A tile's compute names its own loads and the tile before it; through them it
+    waits for every earlier load of the chiplet, so those are not repeated as dependencies (edges stay
+    linear in tiles).
     """
     nbytes = load.int_attr("bytes", 0) if load is not None else 0
+    covered = (load.result_name or "") if load is not None else ""
     shares = dict(lw.shares(s.layer, s.block, nbytes)) if load is not None else {}
     for unit, gemms, extra in work:
         done: list[int] = []
@@ -91,13 +94,16 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
                 loads = lw.transfer(load, "load", "dram_load", unit, piece(shares[unit], k, count), False,
                                     after=done[k - 2:k - 1] if k >= 2 else ())
             after = loads + done[-1:]
+            # earlier loads of this chiplet are ancestors of done[-1]: skip them when this tile has loads
+            skip = covered if loads and (k == 0 or done) else ""
             last = -1
             for m, kk, n, c in gemms:
                 shape = (m, kk, -(-n // count)) if n >= kk else (m, -(-kk // count), n)
-                last = lw.emit(s.op, unit, "gemm", "compute", after=after, unit=unit, m=shape[0], k=shape[1],
-                               n=shape[2], count=c)
+                last = lw.emit(s.op, unit, "gemm", "compute", after=after, covered=skip, unit=unit, m=shape[0],
+                               k=shape[1], n=shape[2], count=c)
             if extra:
-                last = lw.emit(s.op, unit, "compute", "compute", after=after, unit=unit, flops=-(-extra // count))
+                last = lw.emit(s.op, unit, "compute", "compute", after=after, covered=skip, unit=unit,
+                               flops=-(-extra // count))
             if last >= 0:
                 done.append(last)
 
