@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = {"layers": 12, "experts": 128, "micro_batches": 4, "seq_len": 256}
-FULL = {"layers": (12, 24, 48, 96), "experts": (64, 128, 256, 512, 1024),
-        "micro_batches": (4, 8, 16, 32), "seq_len": (64, 128, 256, 512)}
-QUICK = {"layers": (12, 24), "experts": (64, 128), "micro_batches": (4, 8), "seq_len": (256, 512)}
+Sweeps = dict[str, tuple[int, ...]]
+# seq_len stops at 512: at 1024 (x 8 sequences) one micro-batch's activations outgrow an expert chiplet's SRAM
+FULL: Sweeps = {"layers": (12, 24, 48, 96), "experts": (64, 128, 256, 512, 1024),
+                "micro_batches": (4, 8, 16, 32), "seq_len": (64, 128, 256, 512)}
+QUICK: Sweeps = {"layers": (12, 24), "experts": (64, 128), "micro_batches": (4, 8), "seq_len": (256, 512)}
 PASSES = ("check-capacity", "expert-cluster", "allocate", "a2a-dedup", "stream-schedule")
 STAGES = ("trace", "capture", *PASSES, "lower", "print", "run")
 TOP_K, MICRO_BATCH, TRACE_TOKENS = 8, 8, 20000
@@ -122,7 +125,7 @@ def measure_point(point: dict[str, Any], workdir: Path) -> dict[str, Any]:
     manager: dict[str, float] = {}
     for p in [CheckCapacity(on_overflow="warn"), *build_pipeline("mozart-c")]:
         inst = Instrumentation()
-        module = st.time(p.name, lambda p=p, inst=inst: run_pipeline(module, [p], ctx, inst))
+        module = st.time(p.name, partial(run_pipeline, module, [p], ctx, inst))
         manager[p.name] = inst.timings[0].seconds
     output = st.time("lower", lambda: MozartBackend().emit(module, target))
     stream = output.stream
@@ -169,7 +172,7 @@ def run_worker(job: dict[str, Any], timeout: float) -> dict[str, Any]:
     return out
 
 
-def plan(sweeps: dict[str, tuple[int, ...]]) -> list[dict[str, int]]:
+def plan(sweeps: Sweeps) -> list[dict[str, int]]:
     """The distinct points: the base, then one factor at a time."""
     points = [dict(BASE)]
     for factor, values in sweeps.items():
@@ -185,7 +188,7 @@ def total(result: dict[str, Any], key: str = "cpu_s") -> float:
     return sum(row[key] for row in result["stages"].values())
 
 
-def exponents(sweeps: dict[str, tuple[int, ...]], results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def exponents(sweeps: Sweeps, results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Per factor, the growth exponent of each stage's CPU time, of the total and of the instructions.
 
     Stages under 10 ms at every point are left out (their times are noise)."""
@@ -228,7 +231,7 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plot(sweeps: dict[str, tuple[int, ...]], results: list[dict[str, Any]], folder: Path) -> list[Path]:
+def plot(sweeps: Sweeps, results: list[dict[str, Any]], folder: Path) -> list[Path]:
     """One log-log figure per factor (``scale-FACTOR.png``): CPU seconds of every stage and the total."""
     import matplotlib
 
