@@ -1,6 +1,7 @@
 """The cost curve: how capture, each pass, lowering, printing and the timed run grow with the model.
 
     python benchmarks/scale.py [--quick] [--out benchmarks/results/scale.json] [--plots docs/img]
+    python benchmarks/scale.py --render benchmarks/results/scale.json   # print and plot a saved run
 
 Synthetic MoE models go through the frontend's config path: a Hugging Face style ``config.json``
 (Qwen3-MoE shape: hidden 2048, expert FFN 768, top-8, 32/4 heads; :func:`hf_config`) with ``L``
@@ -213,9 +214,10 @@ def exponents(sweeps: Sweeps, results: list[dict[str, Any]]) -> dict[str, dict[s
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """The figures of every point: CPU seconds per stage group, total, instructions and peak RSS."""
+    """The figures of every point: CPU seconds per stage group, total, instructions, peak RSS, and CPU
+    microseconds per instruction of lowering, printing and running."""
     head = (f"{'L':>3} {'E':>5} {'mb':>3} {'seq':>5} {'instrs':>9} {'trace':>6} {'capt':>6} {'clust':>6} "
-            f"{'passes':>6} {'lower':>6} {'print':>6} {'run':>6} {'total':>7} {'wall':>7} {'RSS MB':>7}")
+            f"{'passes':>6} {'lower':>6} {'print':>6} {'run':>6} {'total':>7} {'wall':>7} {'RSS MB':>7} {'us/ins':>6}")
     lines = [head]
     for r in results:
         if "stages" not in r:
@@ -227,7 +229,8 @@ def table(results: list[dict[str, Any]]) -> str:
                  s["lower"]["cpu_s"], s["print"]["cpu_s"], s["run"]["cpu_s"]]
         lines.append(f"{p.get('layers', '-'):>3} {p.get('experts', '-'):>5} {p['micro_batches']:>3} "
                      f"{p['seq_len']:>5} {r['instructions']:>9} " + " ".join(f"{c:6.2f}" for c in cells)
-                     + f" {total(r):7.2f} {total(r, 'wall_s'):7.2f} {s['run']['maxrss_mb']:7.0f}")
+                     + f" {total(r):7.2f} {total(r, 'wall_s'):7.2f} {s['run']['maxrss_mb']:7.0f} "
+                     f"{1e6 * sum(cells[4:]) / r['instructions']:6.1f}")
     return "\n".join(lines)
 
 
@@ -267,12 +270,63 @@ def plot(sweeps: Sweeps, results: list[dict[str, Any]], folder: Path) -> list[Pa
     return written
 
 
+def measure_all(sweeps: Sweeps, quick: bool, timeout: float) -> dict[str, Any]:
+    """Every point of the plan, the 1024-expert clustering and (full run) DeepSeek-V3: the record."""
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, shared with other agents; load average {load[0]:.1f} at start")
+    results = []
+    for point in plan(sweeps):
+        results.append(run_worker({"point": point}, timeout))
+        print(table(results[-1:]).splitlines()[-1], flush=True)
+    cluster = run_worker({"cluster": 1024}, timeout)
+    deepseek = None
+    if not quick:
+        deepseek = run_worker({"point": {"model": "deepseek-v3", "micro_batches": 4, "seq_len": 256}}, timeout)
+    record = {"base": BASE, "sweeps": sweeps, "results": results, "exponents": exponents(sweeps, results),
+              "goal_limits_s": GOALS, "cluster_1024": cluster, "deepseek_v3": deepseek,
+              "load_average": {"start": load[0], "end": os.getloadavg()[0]}, "cores": os.cpu_count()}
+    record["goals"] = goals(record)
+    return record
+
+
+def goals(record: dict[str, Any]) -> dict[str, float]:
+    """Wall seconds of the goal points: the 1024-expert clustering, and DeepSeek-V3 end to end (its
+    whole process: interpreter start, imports and every stage)."""
+    out: dict[str, float] = {}
+    cluster, deepseek = record["cluster_1024"], record["deepseek_v3"]
+    if cluster and "stages" in cluster:
+        out["cluster_1024_experts_s"] = cluster["stages"]["cluster"]["wall_s"]
+    if deepseek and "stages" in deepseek:
+        out["deepseek_v3_end_to_end_s"] = deepseek["process_wall_s"]
+    return out
+
+
+def report(record: dict[str, Any]) -> None:
+    """Print the table, the exponents and the goals of a record."""
+    deepseek = record["deepseek_v3"]
+    print("\nCPU seconds per stage ('passes': the other four passes; wall: sum of the stages' wall seconds)")
+    print(table(record["results"] + ([deepseek] if deepseek else [])))
+    print("\ngrowth exponents of CPU time (least squares on log-log; 1 = linear):")
+    for factor, fit in record["exponents"].items():
+        print(f"  {factor:14s} " + "  ".join(f"{k} {v:.2f}" for k, v in fit.items()))
+    print("\ngoals (wall seconds; the machine is shared, so wall includes waiting for a core):")
+    for name, seconds in goals(record).items():
+        limit = GOALS[name]
+        print(f"  {name}: {seconds:.1f} s, goal {limit:.0f} s, ratio {seconds / limit:.2f}")
+    if deepseek and "stages" in deepseek:
+        print(f"  deepseek-v3: {deepseek['instructions']} instructions, {total(deepseek):.1f} s CPU in the stages, "
+              f"peak RSS {deepseek['stages']['run']['maxrss_mb'] / 1024:.1f} GB")
+    load = record["load_average"]
+    print(f"load average {load['start']:.1f} at the start, {load['end']:.1f} at the end ({record['cores']} cores)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="two values per factor, no DeepSeek-V3 point")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--plots", type=Path, default=REPO / "docs" / "img", help="folder of the png plots")
-    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per point")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per point")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="print and plot a saved record, run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -281,41 +335,17 @@ def main(argv: list[str] | None = None) -> int:
             out = measure_cluster(job["cluster"]) if "cluster" in job else measure_point(job["point"], Path(tmp))
         print(json.dumps(out))
         return 0
-    sweeps = QUICK if args.quick else FULL
-    load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores, shared with other agents; load average {load[0]:.1f} at start")
-    results = []
-    for point in plan(sweeps):
-        results.append(run_worker({"point": point}, args.timeout))
-        print(table(results[-1:]).splitlines()[-1], flush=True)
-    goals: dict[str, Any] = {}
-    cluster = run_worker({"cluster": 1024}, args.timeout)
-    if "stages" in cluster:
-        goals["cluster_1024_experts_s"] = cluster["stages"]["cluster"]["wall_s"]
-    deepseek = None
-    if not args.quick:
-        deepseek = run_worker({"point": {"model": "deepseek-v3", "micro_batches": 4, "seq_len": 256}}, args.timeout)
-        if "stages" in deepseek:
-            goals["deepseek_v3_end_to_end_s"] = total(deepseek, "wall_s")
-    fits = exponents(sweeps, results)
-    print("\n" + table(results + ([deepseek] if deepseek else [])))
-    print("\ngrowth exponents of CPU time (least squares on log-log; 1 = linear):")
-    for factor, fit in fits.items():
-        print(f"  {factor:14s} " + "  ".join(f"{k} {v:.2f}" for k, v in fit.items()))
-    print("\ngoals:")
-    for name, seconds in goals.items():
-        print(f"  {name}: {seconds:.1f} s wall, goal {GOALS[name]:.0f} s, ratio {seconds / GOALS[name]:.2f}")
-    end = os.getloadavg()
-    print(f"load average {end[0]:.1f} at the end (the machine is shared: wall times include waiting)")
-    record = {"base": BASE, "sweeps": sweeps, "results": results, "exponents": fits, "goals": goals,
-              "goal_limits_s": GOALS, "cluster_1024": cluster, "deepseek_v3": deepseek,
-              "load_average": {"start": load[0], "end": end[0]}, "cores": os.cpu_count()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    if args.render:
+        record = json.loads(args.render.read_text(encoding="utf-8"))
+    else:
+        record = measure_all(QUICK if args.quick else FULL, args.quick, args.timeout)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    report(record)
     args.plots.mkdir(parents=True, exist_ok=True)
-    for path in plot(sweeps, results, args.plots):
+    for path in plot(record["sweeps"], record["results"], args.plots):
         print(f"wrote {path}")
-    print(f"wrote {args.out}")
     return 0
 
 
