@@ -254,6 +254,8 @@ def plot(sweeps: Sweeps, results: list[dict[str, Any]], folder: Path) -> list[Pa
             if max(ys) >= 0.01:
                 ax.plot(xs, [max(y, 1e-3) for y in ys], marker="o", lw=2.5 if stage == "total" else 1.2,
                         color="black" if stage == "total" else None, label=stage)
+        first = total(got[0][1])
+        ax.plot(xs, [first * x / xs[0] for x in xs], ls=":", color="grey", label="linear (slope 1)")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(xs, [str(x) for x in xs])
