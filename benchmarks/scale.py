@@ -19,7 +19,7 @@ factor the growth exponent is the least-squares slope of log CPU seconds against
 (:func:`fit_exponent`). Two goal points (issue 15): the DeepSeek-V3 preset (58 MoE layers x 256
 experts) end to end in at most 30 s, and one 1024-expert layer clustered (``mozart-c``'s method) in
 at most 60 s. ``--quick`` runs two values per factor and the clustering point (a few minutes);
-the full run takes about 30 minutes on 2 cores. The machine may be shared: the load average is
+the full run 8-15 minutes on 2 cores (by load). The machine may be shared: the load average is
 printed and recorded next to the figures; CPU seconds are the steadier measure.
 """
 
@@ -317,7 +317,7 @@ def report(record: dict[str, Any]) -> None:
         print(f"  {name}: {seconds:.1f} s, goal {limit:.0f} s, ratio {seconds / limit:.2f}")
     if deepseek and "stages" in deepseek:
         print(f"  deepseek-v3: {deepseek['instructions']} instructions, {total(deepseek):.1f} s CPU in the stages, "
-              f"peak RSS {deepseek['stages']['run']['maxrss_mb'] / 1024:.1f} GB")
+              f"peak RSS {deepseek['stages']['run']['maxrss_mb'] / 1024:.1f} GiB")
     load = record["load_average"]
     print(f"load average {load['start']:.1f} at the start, {load['end']:.1f} at the end ({record['cores']} cores)")
 
