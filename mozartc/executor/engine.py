@@ -32,6 +32,7 @@ import numpy as np
 
 from mozartc.executor.flows import FlowClasses
 from mozartc.executor.workload import FLOW, SERIAL, ExecOptions, Workload
+from mozartc.gcpause import gc_paused
 from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import KINDS, Stream
@@ -114,6 +115,12 @@ def execute(stream: Stream, target: Target, options: ExecOptions | None = None, 
     ``check`` runs :func:`mozartc.isa.verify.verify_stream` first (skip it only for a stream already
     verified against this target). ``topology`` is ``Topology.of(target)`` when the caller has it.
     """
+    with gc_paused():
+        return _execute(stream, target, options, check, topology)
+
+
+def _execute(stream: Stream, target: Target, options: ExecOptions | None, check: bool,
+             topology: Topology | None) -> Timeline:
     opts = options or ExecOptions()
     opts.check()
     topo = topology if topology is not None else Topology.of(target)

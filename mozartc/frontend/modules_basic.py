@@ -17,6 +17,13 @@ from mozartc.ir.attrs import Attr, Ident
 INIT_STD = 0.02
 
 
+def init_normal(weight: torch.Tensor) -> None:
+    """Draw ``weight`` from ``N(0, INIT_STD^2)``; a meta tensor holds no values, so it is left alone
+    (``nn.init`` on a meta tensor imports ``torch._dynamo``: seconds per compile for nothing)."""
+    if not weight.is_meta:
+        nn.init.normal_(weight, std=INIT_STD)
+
+
 class RMSNorm(nn.Module):
     """``y = x / sqrt(mean(x^2) + eps) * weight`` over the last dimension (``dim`` parameters)."""
 
@@ -71,7 +78,7 @@ class Embedding(nn.Module):
     def __init__(self, vocab: int, dim: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(vocab, dim))
-        nn.init.normal_(self.weight, std=INIT_STD)
+        init_normal(self.weight)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return F.embedding(ids, self.weight)
@@ -90,7 +97,7 @@ class LMHead(nn.Module):
             self.weight = tied_weight
         else:
             self.weight = nn.Parameter(torch.empty(vocab, dim))
-            nn.init.normal_(self.weight, std=INIT_STD)
+            init_normal(self.weight)
         self.bias = nn.Parameter(torch.zeros(vocab)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from torch import nn
 
 from mozartc.frontend.blocks import BlockInfo
 from mozartc.frontend.config import MoEConfig
-from mozartc.frontend.modules_basic import INIT_STD
+from mozartc.frontend.modules_basic import init_normal
 from mozartc.ir.attrs import Attr, Ident
 
 
@@ -118,7 +118,7 @@ class TopKRouter(nn.Module):
         super().__init__()
         self.dim, self.experts, self.top_k, self.norm_topk_prob = dim, experts, top_k, norm_topk_prob
         self.weight = nn.Parameter(torch.empty(experts, dim))
-        nn.init.normal_(self.weight, std=INIT_STD)
+        init_normal(self.weight)
         self.scoring, self.n_group, self.topk_group, self.topk_method = "softmax", 1, 1, "greedy"
         self.scale, self.jitter = 1.0, 0.0
         self.bias: nn.Parameter | None = None
@@ -192,7 +192,7 @@ class RoutedExperts(nn.Module):
         self.up_proj = nn.Parameter(torch.empty(experts, ffn_dim, dim))
         self.down_proj = nn.Parameter(torch.empty(experts, dim, ffn_dim))
         for p in (self.gate_proj, self.up_proj, self.down_proj):
-            nn.init.normal_(p, std=INIT_STD)
+            init_normal(p)
         self.gate_proj_bias: nn.Parameter | None = None
         self.up_proj_bias: nn.Parameter | None = None
         self.down_proj_bias: nn.Parameter | None = None

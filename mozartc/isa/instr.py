@@ -29,9 +29,12 @@ OPS: tuple[str, ...] = ("load", "store", "send", "gemm", "compute", "reduce", "b
 KINDS: tuple[str, ...] = ("compute", "dram_load", "dram_save", "all_to_all", "sync")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Instr:
-    """One instruction; fields that do not apply to ``op`` keep their zero/None defaults."""
+    """One instruction; fields that do not apply to ``op`` keep their zero/None defaults.
+
+    Slotted: a stream holds one per GEMM tile and transfer (millions for DeepSeek-V3), and slots make
+    each smaller and quicker to build."""
 
     op: str
     kind: str

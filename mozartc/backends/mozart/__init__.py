@@ -21,6 +21,7 @@ from mozartc.backends.mozart.compute import TOKEN_QUANTUM, lower_compute
 from mozartc.backends.mozart.lowering import Lowering, Step
 from mozartc.backends.mozart.memory import lower_activations, lower_update, lower_weights
 from mozartc.errors import BackendError
+from mozartc.gcpause import gc_paused
 from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op, Region
 from mozartc.isa.instr import Stream
@@ -66,6 +67,11 @@ class MozartBackend(Backend):
 
 def lower_module(module: Module, target: Target) -> Stream:
     """The instruction stream of ``module``'s schedule on ``target`` (module docstring)."""
+    with gc_paused():
+        return _lower(module, target)
+
+
+def _lower(module: Module, target: Target) -> Stream:
     schedule = next((r for r in module.body if isinstance(r, Region) and r.kind == "schedule"), None)
     if schedule is None:
         raise BackendError("the module has no schedule: run a pipeline with stream-schedule "
@@ -77,6 +83,7 @@ def lower_module(module: Module, target: Target) -> Stream:
             if rule is None:
                 raise BackendError(f"{op.label()}: the mozart backend cannot lower schedule op '{op.name}'")
             rule.lower(lowering, Step(op, rule.kind, op.int_attr("layer"), str(op.attrs.get("block", ""))))
+            lowering.close()
     if lowering.pending:
         raise BackendError(f"tiled weight loads without a compute step: {sorted(lowering.pending)}")
     attrs: dict[str, str | int | float | bool] = {

@@ -12,7 +12,6 @@ outputs are added on the attention chiplet after the combine.
 from __future__ import annotations
 
 from mozartc.analysis.blocks import ATTENTION_SIDE
-from mozartc.analysis.experts import ExpertsMapping
 from mozartc.analysis.traffic import dispatch_copies
 from mozartc.backends.mozart.lowering import Lowering, Step, piece
 from mozartc.errors import BackendError
@@ -68,7 +67,7 @@ def partial_sums(lw: Lowering, step: Op, experts: Op) -> None:
     ``sum_e pairs_e x (shards_e - 1) x D`` additions per micro-batch (pairs scaled from the trace);
     nothing when no expert is split. The backward combine adds the shards' input gradients the same way.
     """
-    m = ExpertsMapping.from_op(experts, placed=True)
+    m = lw.mapping(experts)
     adds = round(m.partial_sums() * lw.tokens / m.trace_tokens) * m.dim
     if adds:
         lw.emit(step, lw.root, "compute", "compute", after=lw.emitted(step), unit=lw.root, flops=adds)

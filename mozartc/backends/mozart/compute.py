@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from mozartc.analysis.blocks import ATTENTION_SIDE
-from mozartc.analysis.experts import ExpertsMapping
 from mozartc.backends.mozart.lowering import Lowering, Step, piece, tiles
 from mozartc.ir.core import Op
 
@@ -80,9 +79,12 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
     On every chiplet: tile ``k`` loads ``1/count`` of the chiplet's weights once tile ``k - 2`` has
     computed (two tile buffers), and computes after its load and tile ``k - 1``: every GEMM with its
     weight dimension (the larger of ``k`` and ``n``) cut in ``count``, and ``1/count`` of the
-    elementwise work.
+    elementwise work. A tile's compute names its own loads and the tile before it; through them it
+    waits for every earlier load of the chiplet, so those are not repeated as dependencies (edges stay
+    linear in tiles).
     """
     nbytes = load.int_attr("bytes", 0) if load is not None else 0
+    covered = (load.result_name or "") if load is not None else ""
     shares = dict(lw.shares(s.layer, s.block, nbytes)) if load is not None else {}
     for unit, gemms, extra in work:
         done: list[int] = []
@@ -92,13 +94,16 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
                 loads = lw.transfer(load, "load", "dram_load", unit, piece(shares[unit], k, count), False,
                                     after=done[k - 2:k - 1] if k >= 2 else ())
             after = loads + done[-1:]
+            # earlier loads of this chiplet are ancestors of done[-1]: skip them when this tile has loads
+            skip = covered if loads and (k == 0 or done) else ""
             last = -1
             for m, kk, n, c in gemms:
                 shape = (m, kk, -(-n // count)) if n >= kk else (m, -(-kk // count), n)
-                last = lw.emit(s.op, unit, "gemm", "compute", after=after, unit=unit, m=shape[0], k=shape[1],
-                               n=shape[2], count=c)
+                last = lw.emit(s.op, unit, "gemm", "compute", after=after, covered=skip, unit=unit, m=shape[0],
+                               k=shape[1], n=shape[2], count=c)
             if extra:
-                last = lw.emit(s.op, unit, "compute", "compute", after=after, unit=unit, flops=-(-extra // count))
+                last = lw.emit(s.op, unit, "compute", "compute", after=after, covered=skip, unit=unit,
+                               flops=-(-extra // count))
             if last >= 0:
                 done.append(last)
 
@@ -125,7 +130,7 @@ def attention_gemms(lw: Lowering, ops: dict[str, Op]) -> list[Gemm]:
 def expert_gemms(lw: Lowering, op: Op) -> list[tuple[str, list[Gemm]]]:
     """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first (a shard
     multiplies by its slice of the FFN: ``F / shards`` columns of gate and up, rows of down)."""
-    m = ExpertsMapping.from_op(op, placed=True)
+    m = lw.mapping(op)
     out: dict[str, list[Gemm]] = defaultdict(list)
     for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):
         for e in sorted(cluster, key=lambda e: (-m.expert_load[e], e)):

@@ -3,7 +3,11 @@
 Dependencies are per chiplet where both steps act on it (chiplet c's expert compute waits for
 chiplet c's load and dispatch, not the whole group) and otherwise on every instruction of the step
 they wait for (through one barrier per step when it has more than two), which is what lets light
-clusters load while the heaviest computes.
+clusters load while the heaviest computes. When one chiplet's share of an earlier, finished step is
+larger than :data:`OWNER_FAN_IN` instructions, a barrier on that chiplet joins it once, and later
+instructions wait for the barrier: ``k`` instructions feeding ``m`` cost ``k + m`` dependency edges
+instead of ``k x m`` (a tiled DeepSeek-V3 expert step has about 800 per chiplet). A barrier
+finishes the instant its last dependency does, so the timing is the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op, Region
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.isa.instr import Instr
+
+#: a chiplet's share of an earlier step is joined by one barrier when a later instruction would wait
+#: for more than this many of its instructions (module docstring); the paper's models stay under it
+#: (qwen3-30b-a3b: at most 16, 8 experts x 2 GEMMs on one chiplet), so their streams keep direct edges
+OWNER_FAN_IN = 32
 
 
 @dataclass(frozen=True)
@@ -49,29 +58,47 @@ class Lowering:
         self.by_unit: dict[str, dict[str, list[int]]] = {}
         self.joins: dict[str, int] = {}
         self.pending: dict[str, Op] = {}  # tiled weight loads, lowered with their compute step
+        # steps whose instructions are all emitted; steps emitted into since the last close()
+        self.closed: set[str] = set()
+        self._open: set[str] = set()
+        self.owner_joins: dict[tuple[str, str], int] = {}  # (step, chiplet) -> its joining barrier
         self.layers = {r.index: {op.name: op for op in r.ops()} for r in module.layers() if r.index is not None}
         self.head = {op.name: op for op in module.body if isinstance(op, Op)}
         self.root = target.attention_chiplets[0].name
         self.experts = [c.name for c in target.expert_chiplets]
         # stack -> what the step keeps there (footprint_category) -> bytes
         self.dram_use: dict[str, dict[str, int]] = {}
+        # per experts op (by id; the module outlives the lowering): its mapping, load order, saved bytes
+        self._mappings: dict[int, ExpertsMapping] = {}
+        self._weights: dict[int, list[tuple[str, int]]] = {}
+        self._act_kept: dict[int, list[int]] = {}
 
     def ops(self, layer: int) -> dict[str, Op]:
         """The ops of block ``layer`` by name (the LM head's block: the module's top-level ops)."""
         return self.layers.get(layer, self.head)
 
     # ---- instructions and dependencies --------------------------------------------------------
-    def emit(self, step: Op, owner: str, op: str, kind: str, after: Sequence[int] = (),
+    def emit(self, step: Op, owner: str, op: str, kind: str, after: Sequence[int] = (), covered: str = "",
              **fields: Any) -> int:
         """Append instruction ``op`` for ``step`` on ``owner`` (a chiplet or switch), after the steps
-        ``step`` waits for and the instructions ``after``; return its index."""
+        ``step`` waits for and the instructions ``after``; return its index.
+
+        ``covered`` names a step whose instructions on ``owner`` ``after`` already waits for, directly
+        or through its dependencies (a tile's GEMMs and the loads of that tile and the tiles before)."""
         deps: list[int] = list(after)
         for dep in step.operands:
             units = self.by_unit.get(dep, {})
             same = units.get(owner) if self.overlap else None
-            deps.extend(same if same else self.join(dep))
+            if same and dep == covered:
+                continue
+            if same and len(same) > OWNER_FAN_IN and dep in self.closed:
+                deps.append(self.owner_join(dep, owner))
+            else:
+                deps.extend(same if same else self.join(dep))
         index = len(self.instrs)
-        self.by_unit.setdefault(step.result_name or "", {}).setdefault(owner, []).append(index)
+        name = step.result_name or ""
+        self._open.add(name)
+        self.by_unit.setdefault(name, {}).setdefault(owner, []).append(index)
         self.instrs.append(Instr(op, kind, f"{step.result_name}.{owner}", tuple(sorted(set(deps))), **fields))
         return index
 
@@ -89,6 +116,21 @@ class Lowering:
         self.joins[step_name] = len(self.instrs)
         self.instrs.append(Instr("barrier", "sync", f"{step_name}.join", deps=tuple(members)))
         return [self.joins[step_name]]
+
+    def owner_join(self, step_name: str, owner: str) -> int:
+        """The barrier joining the finished step ``step_name``'s instructions on ``owner`` (made once)."""
+        key = (step_name, owner)
+        if key not in self.owner_joins:
+            self.owner_joins[key] = len(self.instrs)
+            members = tuple(sorted(self.by_unit[step_name][owner]))
+            self.instrs.append(Instr("barrier", "sync", f"{step_name}.{owner}.join", deps=members))
+        return self.owner_joins[key]
+
+    def close(self) -> None:
+        """After a schedule step is lowered: every step emitted into is finished, except tiled loads
+        still waiting for their compute step."""
+        self.closed.update(name for name in self._open if name not in self.pending)
+        self._open.clear()
 
     def emitted(self, step: Op) -> list[int]:
         """Every instruction emitted so far for ``step``, in index order."""
@@ -133,12 +175,28 @@ class Lowering:
         """How an expert-side activation save divides over the expert chiplets (chiplet order)."""
         if block != "experts":
             return self.shares(layer, block, total)  # a split dense FFN: evenly
-        kept = expert_act_bytes(self.layers[layer]["experts"], self.tokens, self.element, self.expert_act_tensors)
+        op = self.layers[layer]["experts"]
+        kept = self._act_kept.get(id(op))
+        if kept is None:
+            kept = self._act_kept[id(op)] = expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors)
         return proportional(total, list(zip(self.experts, kept, strict=True)))
+
+    def mapping(self, op: Op) -> ExpertsMapping:
+        """The placed :class:`ExpertsMapping` of experts op ``op``, read from its attributes once."""
+        m = self._mappings.get(id(op))
+        if m is None:
+            m = self._mappings[id(op)] = ExpertsMapping.from_op(op, placed=True)
+        return m
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
-        m = ExpertsMapping.from_op(op, placed=True)
+        hit = self._weights.get(id(op))
+        if hit is None:
+            hit = self._weights[id(op)] = self._cluster_weights(op)
+        return hit
+
+    def _cluster_weights(self, op: Op) -> list[tuple[str, int]]:
+        m = self.mapping(op)
         rows = [(self.experts[chiplet], m.cluster_params(c), m.cluster_work(c), chiplet)
                 for c, chiplet in enumerate(m.placed())]
         if self.order == "load-desc":

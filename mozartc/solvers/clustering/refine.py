@@ -37,7 +37,8 @@ class _SwapState:
     A swap of ``a`` (cluster ``A``) and ``b`` (cluster ``B``) changes ``n_tc`` only in columns
     ``A`` and ``B`` of the tokens holding ``a`` or ``b``; so only ``G[:, A]``, ``G[:, B]`` and the
     ``S``/``P`` rows of experts whose "alone in its cluster" status flips on those tokens are
-    updated (all sums stay exact integers in float64).
+    updated (all sums stay exact integers in float64, so the order of additions does not matter).
+    ``P`` is kept as the symmetric ``Q = P + P^T``, the only form :meth:`best_swap` reads.
     """
 
     def __init__(self, topk: np.ndarray, assignment: np.ndarray, num_clusters: int, num_experts: int):
@@ -53,7 +54,12 @@ class _SwapState:
         self.count = self._counts(self.topk)
         self.g = np.zeros((self.ne, self.nc))
         self.s = np.zeros(self.ne)
-        self.p = np.zeros((self.ne, self.ne))
+        self.q = np.zeros((self.ne, self.ne))  # P + P^T
+        self._not_upper = ~np.triu(np.ones((self.ne, self.ne), dtype=bool), 1)  # the pairs a >= b
+        # best_swap's work arrays, reused: an N_e x N_e step allocates (and page-faults) nothing
+        self._delta = np.empty((self.ne, self.ne))
+        self._term = np.empty((self.ne, self.ne))
+        self._blocked = np.empty((self.ne, self.ne), dtype=bool)
         self._accumulate(self.topk, self.count)
 
     def _counts(self, ids: np.ndarray) -> np.ndarray:
@@ -80,15 +86,23 @@ class _SwapState:
         p = np.bincount(pi.ravel(), weights=np.repeat(alone.ravel(), k), minlength=self.ne * self.ne)
         self.g += g.reshape(self.ne, self.nc)
         self.s += np.bincount(ids.ravel(), weights=alone.ravel(), minlength=self.ne)
-        self.p += p.reshape(self.ne, self.ne)
+        square = p.reshape(self.ne, self.ne)
+        self.q += square
+        self.q += square.T
 
     def best_swap(self) -> tuple[int, int, float]:
         """The swap with the most negative ``delta`` (``(a, b, delta)``, ``a < b``)."""
-        g = self.g[:, self.a]
-        p = self.p
-        delta = g + g.T - self.s[:, None] - self.s[None, :] + p + p.T
-        delta[self.a[:, None] == self.a[None, :]] = np.inf
-        delta[np.tril_indices(self.ne)] = np.inf
+        # G[a, B] + G[b, A]: both terms gathered row-major (G^T[A(a), b] is the transpose of G[b, A(a)])
+        delta, term, blocked = self._delta, self._term, self._blocked
+        np.take(self.g, self.a, axis=1, out=delta)
+        np.take(np.ascontiguousarray(self.g.T), self.a, axis=0, out=term)
+        delta += term
+        delta -= self.s[:, None]
+        delta -= self.s[None, :]
+        delta += self.q
+        np.equal(self.a[:, None], self.a[None, :], out=blocked)  # same cluster, or not a < b
+        np.logical_or(blocked, self._not_upper, out=blocked)
+        np.putmask(delta, blocked, np.inf)
         flat = int(np.argmin(delta))
         a, b = divmod(flat, self.ne)
         return a, b, float(delta[a, b])
@@ -148,8 +162,9 @@ class _SwapState:
             weight = flip[t_idx, slot].astype(np.float64)
             experts = ids[t_idx, slot]
             self.s += np.bincount(experts, weights=weight, minlength=self.ne)
-            pairs = experts[:, None] * self.ne + ids[t_idx]
-            self.p += np.bincount(pairs.ravel(), weights=np.repeat(weight, k),
+            pairs = np.concatenate([(experts[:, None] * self.ne + ids[t_idx]).ravel(),
+                                    (ids[t_idx] * self.ne + experts[:, None]).ravel()])  # P and P^T
+            self.q += np.bincount(pairs, weights=np.tile(np.repeat(weight, k), 2),
                                   minlength=self.ne * self.ne).reshape(self.ne, self.ne)
 
 
