@@ -171,9 +171,10 @@ def _dram(records: list[dict[str, Any]]) -> Figure | None:
             ax.bar_label(bars, labels=labels, fontsize=7, padding=1)
         ax.set_xticks(range(len(pipelines)), [LABELS.get(p, p) for p in pipelines], fontsize=8)
         ax.set_ylabel("step time (ms)")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.3)  # headroom: the legend sits above the bars and their labels
         ax.set_title(model)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(title="weights streamed from", fontsize=8)
+        ax.legend(title="weights streamed from", fontsize=8, ncols=len(drams), loc="upper center")
     kinds = " and ".join(d.upper() for d in drams)
     fig.suptitle(f"Step time with {kinds} weight streaming\n"
                  f"(seq len {seq_len}; bar labels: ratio to {drams[0].upper()})")
