@@ -1,7 +1,8 @@
 """A content-addressed store of solver results on disk, shared by compiles, reproductions and sweeps.
 
 An entry is a small JSON file named by its key, the sha256 of everything that determines the result
-(:func:`content_key`), under ``ROOT/v1/<namespace>/<2 hex>/<key>.json``. ``ROOT`` is
+(:func:`content_key`), under ``ROOT/v1/<namespace>/<2 hex>/<key>.json``, or one numpy array
+(``<key>.npy``, :meth:`ResultCache.get_array`) for results that are arrays. ``ROOT`` is
 ``$MOZARTC_CACHE_DIR`` when set, else the user's cache folder (``platformdirs.user_cache_dir``,
 ``~/.cache/mozartc`` on Linux). Entries are written through a temporary file and a rename, so a
 process that reads concurrently sees a whole entry or none; an entry that does not parse, or whose
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -28,14 +30,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from mozartc.errors import MozartError
-from mozartc.fileio import atomic_write_text
+from mozartc.fileio import atomic_write_bytes, atomic_write_text
 
 #: environment variable that moves the cache (tests point it at a temporary folder)
 CACHE_ENV = "MOZARTC_CACHE_DIR"
 #: layout version of the folder; a new layout starts a new subfolder and never reads the old one
 LAYOUT = "v1"
-_ENTRY = re.compile(r"^[0-9a-f]{64}\.json$")
-_TEMP = re.compile(r"^\.[0-9a-f]{64}\.json\..*\.tmp$")  # a write interrupted before its rename
+_ENTRY = re.compile(r"^[0-9a-f]{64}\.(json|npy)$")
+_TEMP = re.compile(r"^\.[0-9a-f]{64}\.(json|npy)\..*\.tmp$")  # a write interrupted before its rename
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9-]*$")
 T = TypeVar("T")
 
@@ -96,11 +98,11 @@ class ResultCache:
         """The cache in :func:`default_cache_dir`."""
         return cls(default_cache_dir())
 
-    def path(self, namespace: str, key: str) -> Path:
-        """Where the entry ``key`` of ``namespace`` lives."""
-        if not _NAMESPACE.match(namespace) or not _ENTRY.match(f"{key}.json"):
+    def path(self, namespace: str, key: str, suffix: str = ".json") -> Path:
+        """Where the entry ``key`` of ``namespace`` lives (``.json``, or ``.npy`` for an array)."""
+        if not _NAMESPACE.match(namespace) or not _ENTRY.match(f"{key}{suffix}"):
             raise ValueError(f"bad cache namespace or key: {namespace!r}, {key!r}")
-        return self.root / LAYOUT / namespace / key[:2] / f"{key}.json"
+        return self.root / LAYOUT / namespace / key[:2] / f"{key}{suffix}"
 
     def get(self, namespace: str, key: str, decode: Callable[[dict[str, Any]], T | None]) -> T | None:
         """The stored value of ``key`` as ``decode`` reads it, or None (a miss) when there is none, it is
@@ -132,6 +134,36 @@ class ResultCache:
         text = json.dumps({"key": key, "value": value}, sort_keys=True, separators=(",", ":")) + "\n"
         try:
             atomic_write_text(self.path(namespace, key), text)
+        except OSError:
+            self.stats.write_errors += 1
+            return
+        self.stats.writes += 1
+
+    def get_array(self, namespace: str, key: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray | None:
+        """The stored array of ``key``, or None (a miss) when there is none or it is not a readable
+        ``.npy`` of exactly ``shape`` and ``dtype`` (counted as corrupt and overwritten by the next put)."""
+        path = self.path(namespace, key, ".npy")
+        try:
+            with path.open("rb") as handle:
+                array = np.load(handle, allow_pickle=False)
+        except OSError:
+            self.stats.misses += 1
+            return None
+        except (ValueError, EOFError):  # not an .npy file, or a truncated one
+            array = None
+        if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype != dtype:
+            self.stats.corrupt += 1
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        return array
+
+    def put_array(self, namespace: str, key: str, array: np.ndarray) -> None:
+        """Store ``array`` as ``.npy`` atomically (as :meth:`put`)."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        try:
+            atomic_write_bytes(self.path(namespace, key, ".npy"), buffer.getvalue())
         except OSError:
             self.stats.write_errors += 1
             return

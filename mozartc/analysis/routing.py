@@ -9,12 +9,16 @@ it from the context or rebuilds the identical trace from the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mozartc.errors import PassError, TraceError
 from mozartc.ir.attrs import Attr, Ident
 from mozartc.traces.format import RoutingTrace, load_trace
+
+if TYPE_CHECKING:
+    from mozartc.cache import ResultCache
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,19 @@ class TraceSource:
         return TraceSource("synthetic", preset=str(value.get("preset", "")), tokens=tokens, seed=seed)
 
 
-def routing_for_layers(source: TraceSource, layer_ids: tuple[int, ...], experts: int, top_k: int) -> RoutingTrace:
+def routing_for_layers(source: TraceSource, layer_ids: tuple[int, ...], experts: int, top_k: int,
+                       cache: ResultCache | None = None) -> RoutingTrace:
     """The trace of ``source`` restricted to the module's MoE layers ``layer_ids`` (in that order).
 
     A file's layers are matched by layer id, or taken in order when it has exactly one per MoE layer.
+    A synthetic trace is read from ``cache`` when it holds it (:mod:`mozartc.traces.synth_cache`).
     """
     if source.kind == "synthetic":
-        from mozartc.traces.synth import synth_params, synthesize
+        from mozartc.traces.synth import synth_params
+        from mozartc.traces.synth_cache import synthesize_cached
 
-        return synthesize(len(layer_ids), experts, top_k, source.tokens, seed=source.seed,
-                          params=synth_params(source.preset), layer_ids=layer_ids)
+        return synthesize_cached(cache, len(layer_ids), experts, top_k, source.tokens, seed=source.seed,
+                                 params=synth_params(source.preset), layer_ids=layer_ids)
     trace = load_trace(source.path)
     where = source.path
     if (trace.num_experts, trace.top_k) != (experts, top_k):

@@ -106,7 +106,7 @@ class ExpertCluster(Pass):
         ids = tuple(index for index, _ in layers)
         if ctx.trace_path is None:
             source = TraceSource("synthetic", preset=self.synth_preset, tokens=self.synth_tokens, seed=ctx.seed)
-            trace = routing_for_layers(source, ids, experts, top_k)
+            trace = routing_for_layers(source, ids, experts, top_k, ctx.cache)
             return trace, f"synthetic ({trace.source}, {self.synth_tokens} tokens)", source
         source = TraceSource("file", path=str(ctx.trace_path))
         return routing_for_layers(source, ids, experts, top_k), str(ctx.trace_path), source

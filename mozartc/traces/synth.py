@@ -96,6 +96,11 @@ def synth_params(preset: str = DEFAULT_PRESET, **overrides: float | int | None) 
     return replace(base, **changes) if changes else base  # type: ignore[arg-type]
 
 
+def synthetic_source(seed: int, params: SynthParams) -> str:
+    """The ``source`` text of a synthetic trace drawn with ``seed`` and ``params``."""
+    return f"synthetic seed={seed} skew={params.skew} structure={params.structure} dim={params.dim}"
+
+
 def synthesize(
     num_layers: int,
     num_experts: int,
@@ -127,7 +132,7 @@ def synthesize(
     shared = _Shared()
     jobs_iter = (job for layer in range(num_layers) for job in _layer_jobs(rng, num_experts, p, topk[layer], shared))
     _run(jobs_iter, jobs)
-    source = f"synthetic seed={seed} skew={p.skew} structure={p.structure} dim={p.dim}"
+    source = synthetic_source(seed, p)
     return RoutingTrace(topk=topk, num_experts=num_experts, top_k=top_k, model=model, source=source,
                         layer_ids=layer_ids, num_shared_experts=num_shared_experts, where="<synthetic>")
 

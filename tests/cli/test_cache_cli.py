@@ -27,7 +27,7 @@ def test_cached_uncached_and_warm_compiles_are_identical(cli, tmp_path: Path, pr
     (tmp_path / "cold").mkdir()
     cold = _compile(cli, tmp_path / "cold")
     entries = cache.info().entries
-    assert entries == {"clustering": 3}
+    assert entries == {"clustering": 3, "synthetic-trace": 1}  # tiny-moe's 3 MoE layers, and their trace
     (tmp_path / "warm").mkdir()
     warm = _compile(cli, tmp_path / "warm")
     assert cache.info().entries == entries  # nothing new: both layers were read
@@ -57,15 +57,20 @@ def test_info_and_clear(cli, tmp_path: Path, private_cache: Path) -> None:
     assert empty.out == f"location  {private_cache}\nentries   0\nsize      0 B\n"
     (tmp_path / "a").mkdir()
     _compile(cli, tmp_path / "a")
-    size = sum(p.stat().st_size for p in private_cache.rglob("*.json"))
+    size = sum(p.stat().st_size for p in private_cache.rglob("*") if p.is_file())
     info = json.loads(cli("cache", "info", "--json").out)
-    assert info == {"location": str(private_cache), "entries": {"clustering": 3}, "size_bytes": size}
-    assert 1000 <= size < 10_000  # three entries of about 480 bytes: printed in kB, 3 significant digits
+    assert info == {"location": str(private_cache), "entries": {"clustering": 3, "synthetic-trace": 1},
+                    "size_bytes": size}
+    # three clusterings of about 480 bytes and the trace: 3 MoE layers x 20000 tokens x top-4 ids of one
+    # byte (32 experts), after the .npy file's 128-byte header
+    assert size == sum(p.stat().st_size for p in private_cache.rglob("*.json")) + 3 * 20000 * 4 + 128
     shown = f"{size / 1000:.3g} kB"
-    assert cli("cache", "info").out == f"location  {private_cache}\nentries   3 (clustering 3)\nsize      {shown}\n"
+    assert cli("cache", "info").out == (f"location  {private_cache}\nentries   4 (clustering 3, synthetic-trace 1)\n"
+                                        f"size      {shown}\n")
     cleared = cli("cache", "clear")
     assert cleared.code == 0
-    assert cleared.out == f"mozartc: removed 3 entries (clustering 3), {shown}, from {private_cache}\n"
+    assert cleared.out == (f"mozartc: removed 4 entries (clustering 3, synthetic-trace 1), {shown}, "
+                           f"from {private_cache}\n")
     assert json.loads(cli("cache", "info", "--json").out)["entries"] == {}
     assert cli("cache").code == 2  # a sub-command is required
 

@@ -65,7 +65,8 @@ def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path, private_
     second = cli("reproduce", "--out", tmp_path / "b", *TINY, *rungs, "--jobs", "2")
     assert second.code == 0, second.err
     # contiguous (baseline, A, B) and cpsat (C, C+mc) on tiny-moe's 3 MoE layers: every run of a method shares them
-    assert ResultCache(private_cache).info().entries == {"clustering": 6}
+    # and one synthetic trace, drawn by the first run and read by the others
+    assert ResultCache(private_cache).info().entries == {"clustering": 6, "synthetic-trace": 1}
     assert (tmp_path / "a" / "results.json").read_bytes() == (tmp_path / "b" / "results.json").read_bytes()
     assert (tmp_path / "a" / "table.md").read_bytes() == (tmp_path / "b" / "table.md").read_bytes()
 
