@@ -8,12 +8,14 @@ user's cache is never touched). Cold: an empty cache (the compile solves and sto
 warm: the cache that compile filled. The compile command is issue 15's, plus ``--capacity warn``
 (qwen3's training state does not fit the wafer's DRAM; without it the compile stops with exit 2).
 The cold and warm outputs are compared byte for byte. Reproduce runs the full grid (72 runs) on a
-cold cache with ``--jobs 1`` and ``--jobs 2`` and then again warm with ``--jobs 2``; its
-results.json must be the same bytes every time.
+cold cache with ``--jobs 1`` and ``--jobs 2``, again warm with ``--jobs 2``, and with ``--jobs 2
+--no-cache``; its results.json must be the same bytes every time.
 
-``--profile`` adds a cProfile of one warm compile in this process: the seconds of each stage.
+``--profile`` adds a cProfile of one warm compile in this process: the seconds of each stage;
+``--profile-reproduce`` the same for a warm ``reproduce --jobs 1`` (each stage summed over the 72 runs).
 
-    python benchmarks/compile_cache.py [--repeat 5] [--reproduce-repeat 1] [--skip-reproduce] [--profile]
+    python benchmarks/compile_cache.py [--repeat 5] [--reproduce-repeat 1] [--skip-compile | --skip-reproduce]
+                                       [--profile] [--profile-reproduce]
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ STAGES = (
     ("  executor (verify + event loop)", "mozartc/executor/engine.py", "execute"),
     ("  executor report", "mozartc/executor/report.py", "make_report"),
     ("stream text (print_stream, -o)", "mozartc/isa/mzs.py", "print_stream"),
+    ("reproduce: plots", "mozartc/experiments/plots.py", "reproduction_plots"),
 )
 
 
@@ -98,14 +101,17 @@ def compile_times(repeat: int, tmp: Path) -> tuple[list[Timing], list[Timing]]:
 
 
 def reproduce_times(repeat: int, tmp: Path) -> dict[str, list[Timing]]:
-    """Full reproductions: cold with 1 and 2 workers, then warm with 2; results.json compared."""
-    times: dict[str, list[Timing]] = {"jobs 1, cold cache": [], "jobs 2, cold cache": [], "jobs 2, warm cache": []}
+    """Full reproductions: with 1 and 2 workers on a cold cache, 2 on the warm cache, 2 without a cache;
+    every results.json compared with the first."""
+    configs = (("jobs 1, cold cache", ["--jobs", "1"], "r1"), ("jobs 2, cold cache", ["--jobs", "2"], "r2"),
+               ("jobs 2, warm cache", ["--jobs", "2"], "r2"), ("jobs 2, --no-cache", ["--jobs", "2", "--no-cache"],
+                                                              "none"))
+    times: dict[str, list[Timing]] = {label: [] for label, _, _ in configs}
     reference: bytes | None = None
     for i in range(repeat):
-        for label, jobs, cache in (("jobs 1, cold cache", 1, f"r1-{i}"), ("jobs 2, cold cache", 2, f"r2-{i}"),
-                                   ("jobs 2, warm cache", 2, f"r2-{i}")):
-            out = tmp / f"reproduce-{i}-{jobs}-{len(times[label])}"
-            times[label].append(timed(["reproduce", "--out", str(out), "--jobs", str(jobs)], tmp / cache, tmp))
+        for n, (label, extra, cache) in enumerate(configs):
+            out = tmp / f"reproduce-{i}-{n}"
+            times[label].append(timed(["reproduce", "--out", str(out), *extra], tmp / f"{cache}-{i}", tmp))
             results = (out / "results.json").read_bytes()
             if reference is not None and results != reference:
                 sys.exit(f"reproduce {label}: results.json differs from the first run")
@@ -113,17 +119,17 @@ def reproduce_times(repeat: int, tmp: Path) -> dict[str, list[Timing]]:
     return times
 
 
-def profile_warm(tmp: Path) -> None:
-    """cProfile one warm compile in this process; print the cumulative seconds of each stage."""
+def profile_warm(args: list[str], what: str, tmp: Path) -> None:
+    """cProfile ``mozartc ARGS`` in this process on a warm cache (a first, unprofiled call fills it and
+    does the imports); print the cumulative seconds of each stage, summed over every compile."""
     sys.path.insert(0, str(REPO))  # this checkout, not an installed mozartc
     from mozartc.cli import main
 
     os.environ["MOZARTC_CACHE_DIR"] = str(tmp / "profile-cache")
-    args = [*COMPILE, "--emit", "isa", "-o", str(tmp / "p.mzs")]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        code = main(args)  # fills the cache and imports everything once
+        code = main(args)
     if code != 0:
-        sys.exit("profile: the compile failed")
+        sys.exit(f"profile: mozartc {' '.join(args)} failed")
     profiler = cProfile.Profile()
     began = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -131,29 +137,34 @@ def profile_warm(tmp: Path) -> None:
     total = time.perf_counter() - began
     profiler.create_stats()
     stats = profiler.stats
-    print(f"cProfile of one warm compile in-process (imports done; {total:.1f} s with the profiler's overhead):")
+    print(f"cProfile of {what} in-process, warm cache (imports done; {total:.1f} s with the profiler's overhead):")
     for label, path, name in STAGES:
         cumulative = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
-        print(f"  {label:<34} {cumulative:6.2f} s  {cumulative / total:5.1%}")
+        if cumulative > 0:
+            print(f"  {label:<34} {cumulative:7.2f} s  {cumulative / total:5.1%}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="compile pairs to time (default 5)")
     parser.add_argument("--reproduce-repeat", type=int, default=1, help="rounds of the reproductions (default 1)")
+    parser.add_argument("--skip-compile", action="store_true", help="time the reproductions only")
     parser.add_argument("--skip-reproduce", action="store_true", help="time the compiles only")
     parser.add_argument("--profile", action="store_true", help="also profile one warm compile (cProfile)")
+    parser.add_argument("--profile-reproduce", action="store_true",
+                        help="also profile a warm reproduce --jobs 1 (cProfile; two full reproductions)")
     ns = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"cores {os.cpu_count()}, load average {load:.1f} at start (a shared machine: figures are medians)")
     with tempfile.TemporaryDirectory(prefix="mozartc-bench-") as name:
         tmp = Path(name)
-        cold, warm = compile_times(ns.repeat, tmp)
-        print(f"mozartc {' '.join(COMPILE[:2])} ... --pipeline mozart-c --run, median of {ns.repeat}:")
-        print(f"  cold cache {summary(cold, GOAL_COLD_S)}")
-        print(f"  warm cache {summary(warm, GOAL_WARM_S)}")
-        ratio = statistics.median(t.wall for t in cold) / statistics.median(t.wall for t in warm)
-        print(f"  cold / warm {ratio:.2f} (wall); the cold and warm streams are byte-identical")
+        if not ns.skip_compile:
+            cold, warm = compile_times(ns.repeat, tmp)
+            print(f"mozartc {' '.join(COMPILE[:2])} ... --pipeline mozart-c --run, median of {ns.repeat}:")
+            print(f"  cold cache {summary(cold, GOAL_COLD_S)}")
+            print(f"  warm cache {summary(warm, GOAL_WARM_S)}")
+            ratio = statistics.median(t.wall for t in cold) / statistics.median(t.wall for t in warm)
+            print(f"  cold / warm {ratio:.2f} (wall); the cold and warm streams are byte-identical")
         if not ns.skip_reproduce:
             times = reproduce_times(ns.reproduce_repeat, tmp)
             print(f"mozartc reproduce (full grid, 72 runs), median of {ns.reproduce_repeat}:")
@@ -161,7 +172,9 @@ def main() -> None:
                 print(f"  {label:<19} {summary(values, GOAL_REPRODUCE_S)}")
             print("  results.json byte-identical across worker counts and cache states")
         if ns.profile:
-            profile_warm(tmp)
+            profile_warm([*COMPILE, "--emit", "isa", "-o", str(tmp / "p.mzs")], "one compile", tmp)
+        if ns.profile_reproduce:
+            profile_warm(["reproduce", "--out", str(tmp / "pr"), "--jobs", "1"], "reproduce --jobs 1", tmp)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
