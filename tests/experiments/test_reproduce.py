@@ -121,4 +121,5 @@ def test_quick_reproduction_same_bytes_for_any_jobs_and_cache(cli, tmp_path: Pat
         assert result.code == 0, result.err
         outputs.append([(tmp_path / name / f).read_bytes() for f in ("results.json", "table.md")])
     assert outputs[0] == outputs[1] == outputs[2]
-    assert ResultCache(private_cache).info().entries == {"clustering": 32}  # 2 methods x 16 MoE layers
+    # 2 methods x 16 MoE layers, and the one synthetic trace every run reads
+    assert ResultCache(private_cache).info().entries == {"clustering": 32, "synthetic-trace": 1}
