@@ -28,11 +28,10 @@ from mozartc.errors import (
     TraceError,
     VerifyError,
 )
+from mozartc.version import __version__
 
 if TYPE_CHECKING:
     from mozartc.api import Compiled, Report, Target, compile, run
-
-__version__ = "0.1.0"
 
 #: the API names loaded from :mod:`mozartc.api` on first use
 _LAZY = ("Compiled", "Report", "Target", "compile", "run")

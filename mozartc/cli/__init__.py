@@ -12,9 +12,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from mozartc import __version__
 from mozartc.cli._common import command_flags, error_line
 from mozartc.errors import MozartError
+from mozartc.version import __version__
 
 # Command modules, in the order ``mozartc --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
         html = None
         if args.html:
-            from mozartc.reports import build_page, render_html
+            from mozartc.reports.html import build_page, render_html
 
             html = render_html(build_page(result.report, result.timeline, result.module, baseline=baseline))
         if args.report:

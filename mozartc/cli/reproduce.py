@@ -99,7 +99,7 @@ def _run_info(options: ReproduceOptions, runs: int, wall_s: float) -> str:
     import json
     from dataclasses import asdict
 
-    from mozartc import __version__
+    from mozartc.version import __version__
 
     info = {"mozartc_version": __version__, "runs": runs, "wall_time_s": round(wall_s, 3),
             "options": asdict(options)}

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     trace_text = perfetto_json(result.timeline) if args.perfetto else None
     html_text = None
     if args.html:
-        from mozartc.reports import build_page, render_html  # matplotlib is imported only when asked
+        from mozartc.reports.html import build_page, render_html  # matplotlib is imported only when asked
 
         html_text = render_html(build_page(result.report, result.timeline, baseline=baseline))
     print_notes(result.notes)

@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from mozartc import __version__
 from mozartc.executor.energy import COMPONENTS, energy_report
 from mozartc.executor.engine import Timeline
 from mozartc.executor.memory import dram_bytes, memory_lines, sram_bytes
 from mozartc.executor.workload import FLOW, SERIAL
 from mozartc.isa.instr import KINDS
 from mozartc.units import fmt_seconds, fmt_si
+from mozartc.version import __version__
 
 #: breakdown priority, highest first
 PRIORITY: tuple[str, ...] = ("compute", "all_to_all", "dram_load", "dram_save", "sync")

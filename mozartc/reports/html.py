@@ -1,6 +1,6 @@
 """The HTML step report: one self-contained page (inline CSS and SVG, no script, no URL it loads).
 
-    from mozartc.reports import build_page, render_html, write_html
+    from mozartc.reports.html import build_page, render_html, write_html
     write_html("report.html", result.report, timeline=result.timeline, module=result.module)
 
 ``build_page`` turns the report dict (and, when the caller has them, the timeline with its stream and
@@ -16,7 +16,6 @@ from typing import Any
 
 import jinja2
 
-from mozartc import __version__
 from mozartc.executor.engine import Timeline
 from mozartc.fileio import atomic_write_text
 from mozartc.ir.core import Module
@@ -25,6 +24,7 @@ from mozartc.reports.compare_section import baseline_section
 from mozartc.reports.model import Page
 from mozartc.reports.report_file import LoadedReport
 from mozartc.units import fmt_seconds
+from mozartc.version import __version__
 
 TEMPLATE = "report.html.j2"
 

@@ -31,7 +31,7 @@ _SOURCES = ("synth.py", "race.py")
 @lru_cache(maxsize=1)
 def generator_fingerprint() -> dict[str, str]:
     """The mozartc and numpy versions and the sha256 of the generator's sources (once per process)."""
-    from mozartc import __version__
+    from mozartc.version import __version__
 
     digest = hashlib.sha256()
     folder = Path(__file__).resolve().parent

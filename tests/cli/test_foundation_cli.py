@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mozartc import __version__
 from mozartc.frontend.presets import preset_names
 from mozartc.ir import parse_module, print_module
+from mozartc.version import __version__
 from tests.conftest import REPO, CliResult
 
 Cli = Callable[..., CliResult]

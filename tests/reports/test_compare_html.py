@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mozartc.reports import build_page
+from mozartc.reports.html import build_page
 from mozartc.reports.report_file import load_report
 from tests.conftest import REPO, CliResult
 

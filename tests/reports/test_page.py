@@ -18,8 +18,9 @@ from mozartc.executor.engine import Timeline
 from mozartc.hw import default_target_path, load_target
 from mozartc.ir.core import Module
 from mozartc.ir.parser import parse_module
-from mozartc.reports import build_page, machine, render_html, timing
+from mozartc.reports import machine, timing
 from mozartc.reports.data import a2a_traffic, dram_traffic, utilisation_over_time
+from mozartc.reports.html import build_page, render_html
 from mozartc.units import (
     fmt_bytes,
     fmt_joules,

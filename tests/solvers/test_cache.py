@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mozartc import __version__
 from mozartc.cache import ResultCache
 from mozartc.solvers.clustering import ClusterOptions, LayerProblem, cluster_trace
 from mozartc.solvers.clustering.api import TraceClustering
 from mozartc.solvers.clustering.cached import NAMESPACE, decode_layer, layer_key, solver_fingerprint
 from mozartc.traces import synthesize
 from mozartc.traces.format import RoutingTrace
+from mozartc.version import __version__
 
 FAST = ClusterOptions(time_limit=0.1)
 

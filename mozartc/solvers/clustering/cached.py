@@ -42,8 +42,8 @@ def solver_fingerprint() -> dict[str, str]:
     """
     from importlib.metadata import PackageNotFoundError, version
 
-    from mozartc import __version__
     from mozartc.traces import stats
+    from mozartc.version import __version__
 
     sources = [*sorted(Path(__file__).resolve().parent.glob("*.py")), Path(stats.__file__).resolve()]
     digest = hashlib.sha256()
