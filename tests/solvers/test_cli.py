@@ -10,16 +10,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mozartc.frontend import trace_shape
-from mozartc.traces import save_trace, synthesize_model
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("t") / "tiny.npz"
-    save_trace(synthesize_model(trace_shape("tiny-moe"), 1500, seed=0), path)
-    return path
-
 
 def test_cluster_json(cli: Callable[..., Any], tiny: Path) -> None:
     r = cli("cluster", "--trace", tiny, "--clusters", "8", "--method", "greedy", "--json")

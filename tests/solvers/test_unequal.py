@@ -27,8 +27,9 @@ from mozartc.solvers.clustering.base import canonical, check_assignment, size_mu
 from mozartc.solvers.clustering.greedy import fill_order_sizes, greedy_clusters
 from mozartc.solvers.clustering.refine import _SwapState, local_search
 from mozartc.solvers.clustering.simple import balanced_block_sizes
-from mozartc.traces import save_trace, synthesize, synthesize_model
+from mozartc.traces import synthesize, synthesize_model
 from mozartc.traces.stats import cluster_sizes, workload
+from tests.solvers.conftest import save_tiny_trace
 
 FAST = ClusterOptions(time_limit=0.05, cpsat_max_experts=0)  # cpsat_max_experts=0: CP-SAT always runs
 
@@ -301,9 +302,8 @@ def test_divisible_greedy_sizes_are_the_papers() -> None:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("t") / "tiny.npz"
-    save_trace(synthesize_model(trace_shape("tiny-moe"), 1000, seed=0), path)
-    return path
+    """tiny-moe's shape, 1000 tokens a layer (the conftest's fixture has 1500)."""
+    return save_tiny_trace(tmp_path_factory.mktemp("t"), 1000)
 
 
 def test_cli_non_divisor(cli: Callable[..., Any], tiny: Path) -> None:
