@@ -21,6 +21,8 @@ Modelling choices the paper leaves open are options (see ``docs/schedule.md``):
   ``off``: every step waits for the previous one.
 - ``order=load-desc``: inside a group, the heaviest cluster's weights load first and experts run in
   that order; ``index`` keeps chiplet order.
+- ``tile-layout=expert-major`` (default): a block too large for SRAM streams in tiles that cut the
+  chiplet's weights expert after expert; ``sliced``: every tile holds a slice of every expert.
 - ``recompute``: save only each layer's input and recompute the forward in backward.
 - ``expert-saves`` (default on): the expert chiplets save their received token copies and
   ``expert-act-tensors`` FFN-size tensors per (token, expert) pair to their group's DRAM and read
@@ -56,6 +58,13 @@ class StreamSchedule(Pass):
     overlap: bool = field(default=True, metadata={"help": "overlap loads, saves and all-to-all with compute"})
     order: Literal["load-desc", "index"] = field(default="load-desc", metadata={
         "help": "expert weight-load and run order inside a group"})
+    # The paper does not say how a block too large for SRAM streams. expert-major (default): tiles cut
+    # the chiplet's weights expert after expert, so a tile computes whole experts (or a piece of one);
+    # it keeps at most two experts' activations in flight, which is the working set the SRAM plan
+    # reserves (docs/schedule.md). sliced: every tile holds a slice of every expert, so every expert's
+    # partial results stay live across tiles, and the stream has experts x tiles GEMMs per chiplet.
+    tile_layout: Literal["expert-major", "sliced"] = field(default="expert-major", metadata={
+        "help": "what a weight tile of a streamed block holds: whole experts in turn, or a slice of each"})
     micro_batches: int = field(default=0, metadata={"help": "micro-batches per step (0: compile --micro-batches)"})
     # Default per-step (docs/calibration.md): the paper leaves it open; per-micro-batch reload makes
     # DRAM traffic alone 73% of the baseline step, which no overlap can hide.
@@ -103,6 +112,7 @@ class StreamSchedule(Pass):
         builder.build(blocks)
         attrs: dict[str, Attr] = {
             "micro_batches": micro_batches, "overlap": self.overlap, "order": Ident(self.order),
+            "tile_layout": Ident(self.tile_layout),
             "reload": Ident(self.reload), "recompute": self.recompute, "optimizer": Ident(optimizer),
             "expert_saves": self.expert_saves,
             "expert_act_tensors": ffn_tensors,

@@ -5,6 +5,12 @@ of 0.01 MiB: S = int(0.04 x 2^20) = 41943 bytes. A cluster of 2 experts is W = 2
 = 24576 bytes: 2W + A > S, so it cannot stay resident. A tile is t = (S - A) // 4; for any working
 set A up to 9175 bytes, t lies in 8192..12287, so every MoE block streams in ceil(24576 / t) = 3 tiles
 of 8192 bytes.
+
+Tiles hold whole experts in turn (``tile-layout=expert-major``): a chiplet's 2 experts, A then B, of
+P = 3 x 64 x 32 = 6144 parameters each, are cut at 2P and 4P. Tile 0 computes 2/3 of A, tile 1 the
+last third of A and the first third of B, tile 2 the rest of B. Each GEMM is cut along its weight
+dimension (64: ``k`` of gate and up (64 x 32), ``n`` of down (32 x 64)) at floor(64 x 2/3) = 42 and
+floor(64 x 1/3) = 21: A's pieces are 42 and 22, B's 21 and 43.
 """
 
 from __future__ import annotations
@@ -26,14 +32,42 @@ MICRO_BATCHES = 3
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> CompileResult:
+def small_sram_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tables = target_tables(groups=4, per_group=4,
                            dram=(*((f"switch{g}", 100.0) for g in range(4)), ("attention0", 100.0)))
     tables["chiplet_kinds"]["expert"]["sram_mb_per_tile"] = 0.01
     path = Path(tmp_path_factory.mktemp("tiles")) / "small-sram.toml"
     path.write_text(dumps(tables))
-    return compile_model(CompileOptions(model="tiny-moe", pipeline="mozart-c", target=str(path), seq_len=16,
+    return path
+
+
+def compile_tiled(target: Path, pipeline: str = "mozart-c") -> CompileResult:
+    return compile_model(CompileOptions(model="tiny-moe", pipeline=pipeline, target=str(target), seq_len=16,
                                         micro_batch=2, micro_batches=MICRO_BATCHES, emit="isa", run=True))
+
+
+@pytest.fixture(scope="module")
+def result(small_sram_target: Path) -> CompileResult:
+    return compile_tiled(small_sram_target)
+
+
+def tile_gemms_by_step(result: CompileResult) -> dict[tuple[str, str], list[list[tuple[int, int, int]]]]:
+    """(step, chiplet) -> per tile, its GEMMs' (m, k, n), the tile found as the load its GEMMs wait for."""
+    assert result.output is not None and result.output.stream is not None
+    instrs = result.output.stream.instrs
+    loads: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, x in enumerate(instrs):
+        phase, mb, layer, step, owner = x.label.split(".")
+        if step == "load_experts":
+            loads[(f"{phase}.{mb}.{layer}", owner)].append(i)
+    tiles: dict[tuple[str, str], list[list[tuple[int, int, int]]]] = {key: [[], [], []] for key in loads}
+    for x in instrs:
+        phase, mb, layer, step, owner = x.label.split(".")
+        if step == "experts" and x.op == "gemm":
+            key = (f"{phase}.{mb}.{layer}", owner)
+            (k,) = [k for k, i in enumerate(loads[key]) if i in x.deps]
+            tiles[key][k].append((x.m, x.k, x.n))
+    return tiles
 
 
 def test_the_plan_tiles_every_moe_block_in_three(result: CompileResult) -> None:
@@ -49,6 +83,26 @@ def test_the_plan_tiles_every_moe_block_in_three(result: CompileResult) -> None:
     assert expert["gradients"] == 2 * W // 3
     assert isinstance(expert["activations"], int) and 0 < expert["activations"] <= 9175
     assert any("stream in tiles" in note for note in result.notes)
+
+
+def test_tiles_compute_whole_experts_in_turn(result: CompileResult) -> None:
+    tiles = tile_gemms_by_step(result)
+    assert len(tiles) == 2 * MICRO_BATCHES * 3 * 16
+    for per_tile in tiles.values():
+        # weight dimension of each GEMM: k of gate/up (n = 32), n of down (k = 32)
+        cuts = [[k if n == 32 else n for _, k, n in gemms] for gemms in per_tile]
+        assert cuts == [[42, 42], [22, 22, 21, 21], [43, 43]]
+        rows = [m for gemms in per_tile for m, _, _ in gemms]
+        a, b = rows[0], rows[-1]
+        assert rows == [a, a, a, a, b, b, b, b] and a >= b  # heaviest expert first
+
+
+def test_sliced_tiles_cut_every_expert(small_sram_target: Path) -> None:
+    sliced = compile_tiled(small_sram_target, "expert-cluster{method=cpsat},allocate{method=bip},a2a-dedup,"
+                                              "stream-schedule{tile-layout=sliced}")
+    for per_tile in tile_gemms_by_step(sliced).values():
+        # every tile: both experts' gate/up and down, the weight dimension 64 cut in ceil(64 / 3) = 22
+        assert [[k if n == 32 else n for _, k, n in gemms] for gemms in per_tile] == [[22] * 4] * 3
 
 
 def test_report_sram_never_exceeds_capacity(result: CompileResult) -> None:
@@ -76,13 +130,12 @@ def test_tiles_stream_every_micro_batch_through_two_buffers(result: CompileResul
     assert all(len(v) == 3 and all(instrs[i].bytes == W // 3 for i in v) for v in loads.values())
     for key, tile_loads in loads.items():
         gemms = computes[key]
-        assert len(gemms) % 3 == 0
-        per_tile = len(gemms) // 3
-        last_of_tile = [gemms[(k + 1) * per_tile - 1] for k in range(3)]
-        # tile 2's load waits for tile 0's compute (two tile buffers); each tile's GEMMs wait for their load
+        # 2 + 4 + 2 GEMMs (module docstring); every GEMM waits for its own tile's load
+        tile_of = [next(k for k in range(3) if tile_loads[k] in instrs[i].deps) for i in gemms]
+        assert tile_of == [0, 0, 1, 1, 1, 1, 2, 2]
+        last_of_tile = [gemms[1], gemms[5], gemms[7]]
+        # tile 2's load waits for tile 0's compute (two tile buffers)
         assert last_of_tile[0] in instrs[tile_loads[2]].deps
-        for k in range(3):
-            assert tile_loads[k] in instrs[gemms[k * per_tile]].deps
 
 
 def test_gradients_of_a_tiled_block_accumulate_in_dram(result: CompileResult) -> None:

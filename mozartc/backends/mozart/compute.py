@@ -23,8 +23,11 @@ TOKEN_QUANTUM = 16
 
 #: one GEMM: (m, k, n, count)
 Gemm = tuple[int, int, int, int]
-#: one chiplet's work: (chiplet, its GEMMs, FLOPs of its elementwise work)
-Work = tuple[str, list[Gemm], int]
+#: what one weight block of a chiplet computes: (its weight, in any unit shared by the chiplet's parts;
+#: its GEMMs). An expert chiplet has a part per expert (heaviest first); other blocks have one part.
+Part = tuple[int, list[Gemm]]
+#: one chiplet's work: (chiplet, its parts in weight-layout order, FLOPs of its elementwise work)
+Work = tuple[str, list[Part], int]
 
 
 def lower_compute(lw: Lowering, s: Step) -> None:
@@ -35,9 +38,10 @@ def lower_compute(lw: Lowering, s: Step) -> None:
         load = next((lw.pending.pop(name) for name in s.op.operands if name in lw.pending), None)
         tiled(lw, load, s, work, count)
         return
-    for unit, gemms, extra in work:
-        for m, k, n, c in gemms:
-            lw.emit(s.op, unit, "gemm", "compute", unit=unit, m=m, k=k, n=n, count=c)
+    for unit, parts, extra in work:
+        for _, gemms in parts:
+            for m, k, n, c in gemms:
+                lw.emit(s.op, unit, "gemm", "compute", unit=unit, m=m, k=k, n=n, count=c)
         if extra:
             lw.emit(s.op, unit, "compute", "compute", unit=unit, flops=extra)
 
@@ -52,13 +56,13 @@ def compute_work(lw: Lowering, step: Op, layer: int, block: str) -> list[Work]:
         times = max(1, round(flops / fwd)) if fwd else 1
         gemms = [(m, k, n, c * times) for m, k, n, c in attention_gemms(lw, ops) if m and k and n and c]
         done = sum(2 * m * k * n * c for m, k, n, c in gemms)
-        return [(lw.root, gemms, max(0, flops - done))]
+        return [(lw.root, [(1, gemms)], max(0, flops - done))]
     if block == "experts":
         op = ops["experts"]
         fwd = lw.tokens * op.int_attr("flops_per_token")
         times = max(1, round(flops / fwd)) if fwd else 1
-        return [(chiplet, [(m, k, n, c * times) for m, k, n, c in gemms], 0)
-                for chiplet, gemms in expert_gemms(lw, op)]
+        return [(chiplet, [(weight, [(m, k, n, c * times) for m, k, n, c in gemms]) for weight, gemms in parts], 0)
+                for chiplet, parts in expert_parts(lw, op)]
     name = "mlp" if block == "dense" else "lm_head"
     op = ops[name]
     fwd = lw.tokens * op.int_attr("flops_per_token")
@@ -70,24 +74,25 @@ def compute_work(lw: Lowering, step: Op, layer: int, block: str) -> list[Work]:
         split = [(lw.tokens, dim, ffn, 2 * times), (lw.tokens, ffn, dim, times)]
     else:
         split = [(lw.tokens, dim, -(-op.int_attr("vocab") // slices), times)]
-    return [(chiplet, split, 0) for chiplet in lw.experts]
+    return [(chiplet, [(1, split)], 0) for chiplet in lw.experts]
 
 
 def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) -> None:
     """A block whose weights stream in ``count`` tiles (docs/schedule.md, "Weights larger than SRAM").
 
     On every chiplet: tile ``k`` loads ``1/count`` of the chiplet's weights once tile ``k - 2`` has
-    computed (two tile buffers), and computes after its load and tile ``k - 1``: every GEMM with its
-    weight dimension (the larger of ``k`` and ``n``) cut in ``count``, and ``1/count`` of the
-    elementwise work. A tile's compute names its own loads and the tile before it; through them it
+    computed (two tile buffers), and computes after its load and tile ``k - 1`` the work of the weights
+    it holds (:func:`tile_gemms`: whole experts in turn, or a slice of every GEMM) and ``1/count`` of the
+    elementwise work. A tile whose weights compute nothing (experts without tokens) ends when its
+    loads do (a barrier). A tile's compute names its own loads and the tile before it; through them it
     waits for every earlier load of the chiplet, so those are not repeated as dependencies (edges stay
     linear in tiles).
     """
     nbytes = load.int_attr("bytes", 0) if load is not None else 0
     covered = (load.result_name or "") if load is not None else ""
     shares = dict(lw.shares(s.layer, s.block, nbytes)) if load is not None else {}
-    for unit, gemms, extra in work:
-        done: list[int] = []
+    for unit, parts, extra in work:
+        done: list[int] = []  # per tile, the instruction that ends it
         for k in range(count):
             loads: list[int] = []
             if load is not None and shares.get(unit):
@@ -97,15 +102,52 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
             # earlier loads of this chiplet are ancestors of done[-1]: skip them when this tile has loads
             skip = covered if loads and (k == 0 or done) else ""
             last = -1
-            for m, kk, n, c in gemms:
-                shape = (m, kk, -(-n // count)) if n >= kk else (m, -(-kk // count), n)
-                last = lw.emit(s.op, unit, "gemm", "compute", after=after, covered=skip, unit=unit, m=shape[0],
-                               k=shape[1], n=shape[2], count=c)
+            for m, kk, n, c in tile_gemms(parts, k, count, lw.tile_layout):
+                last = lw.emit(s.op, unit, "gemm", "compute", after=after, covered=skip, unit=unit, m=m, k=kk,
+                               n=n, count=c)
             if extra:
-                last = lw.emit(s.op, unit, "compute", "compute", after=after, covered=skip, unit=unit,
-                               flops=-(-extra // count))
+                flops = -(-extra // count) if lw.tile_layout == "sliced" else piece(extra, k, count)
+                last = lw.emit(s.op, unit, "compute", "compute", after=after, covered=skip, unit=unit, flops=flops)
+            if last < 0 and loads:
+                last = lw.emit(s.op, unit, "barrier", "sync", after=after, covered=skip)
             if last >= 0:
                 done.append(last)
+
+
+def tile_gemms(parts: list[Part], k: int, count: int, layout: str) -> list[Gemm]:
+    """The GEMMs tile ``k`` of ``count`` computes on a chiplet whose weights are ``parts``.
+
+    ``expert-major``: the chiplet's weights are laid out part after part (expert after expert) and cut
+    into ``count`` equal ranges; a tile computes the work of the weights in its range, each GEMM of a
+    part cut along its weight dimension (the larger of ``k`` and ``n``) in proportion to the part's
+    share in the tile, at floor boundaries so a part's pieces add up to its GEMMs exactly. A chiplet
+    of ``n`` experts then has at most ``n + count - 1`` (part, tile) pieces. ``sliced``: every tile
+    holds ``1/count`` of every weight matrix and computes every GEMM with its weight dimension cut in
+    ``count`` (rounded up): ``n x count`` pieces.
+    """
+    out: list[Gemm] = []
+    if layout == "sliced":
+        for _, gemms in parts:
+            out += [(m, kk, -(-n // count), c) if n >= kk else (m, -(-kk // count), n, c) for m, kk, n, c in gemms]
+        return out
+    # positions are scaled by ``count`` so tile boundaries ``total * k / count`` stay integers
+    total = sum(weight for weight, _ in parts)
+    lo, hi = total * k, total * (k + 1)
+    start = 0
+    for weight, gemms in parts:
+        end = start + weight * count
+        a, b = max(lo, start), min(hi, end)
+        if a < b:
+            span = weight * count
+            for m, kk, n, c in gemms:
+                dim = max(kk, n)
+                cut = dim * (b - start) // span - dim * (a - start) // span
+                if cut:
+                    out.append((m, kk, cut, c) if n >= kk else (m, cut, n, c))
+        if end >= hi:
+            break
+        start = end
+    return out
 
 
 def attention_gemms(lw: Lowering, ops: dict[str, Op]) -> list[Gemm]:
@@ -127,17 +169,18 @@ def attention_gemms(lw: Lowering, ops: dict[str, Op]) -> list[Gemm]:
     return gemms
 
 
-def expert_gemms(lw: Lowering, op: Op) -> list[tuple[str, list[Gemm]]]:
-    """Per expert chiplet (load order), its experts' forward GEMMs, heaviest expert first (a shard
-    multiplies by its slice of the FFN: ``F / shards`` columns of gate and up, rows of down)."""
+def expert_parts(lw: Lowering, op: Op) -> list[tuple[str, list[Part]]]:
+    """Per expert chiplet (load order), its experts heaviest first, each with its weight (parameters
+    of the expert or its shard) and its forward GEMMs: gate and up ``(T_e x D)(D x F)``, down
+    ``(T_e x F)(F x D)`` (a shard: ``F / shards``); an expert without tokens has no GEMMs."""
     m = lw.mapping(op)
-    out: dict[str, list[Gemm]] = defaultdict(list)
+    out: dict[str, list[Part]] = defaultdict(list)
     for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):
         for e in sorted(cluster, key=lambda e: (-m.expert_load[e], e)):
             tokens = m.expert_load[e] * lw.tokens / m.trace_tokens
             rows = -(-int(tokens) // TOKEN_QUANTUM) * TOKEN_QUANTUM if tokens > 0 else 0
             ffn = m.shard_ffn(e)
-            if rows:
-                out[lw.experts[chiplet]] += [(rows, m.dim, ffn, 2), (rows, ffn, m.dim, 1)]
+            gemms = [(rows, m.dim, ffn, 2), (rows, ffn, m.dim, 1)] if rows else []
+            out[lw.experts[chiplet]].append((m.shard_params(e), gemms))
     order = [name for name, _ in lw.cluster_weights(op)]
     return [(name, out[name]) for name in order]

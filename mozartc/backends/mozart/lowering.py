@@ -51,6 +51,7 @@ class Lowering:
         self.tokens = self.seq_len * self.micro_batch
         self.order = str(schedule.attrs.get("order", "load-desc"))
         self.overlap = schedule.attrs.get("overlap", True) is True
+        self.tile_layout = str(schedule.attrs.get("tile_layout", "expert-major"))
         ffn_tensors = schedule.attrs.get("expert_act_tensors", 0)
         self.expert_act_tensors = ffn_tensors if isinstance(ffn_tensors, int) else 0
         self.instrs: list[Instr] = []
