@@ -100,10 +100,10 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     When the compile involves the target (``options.target`` is given or a pass requires one), the
     ``check-capacity`` pass runs first with ``options.optimizer`` and ``options.capacity``, unless the
     pipeline has one of its own. The pipeline's order is checked before the model is captured.
-    ``cache`` (None: none) is the store of solver results the passes read and fill; the outputs are
-    the same bytes with or without it.
+    ``cache`` (None: none) is the store of captured modules and solver results the compile reads and
+    fills; the outputs are the same bytes with or without it.
     """
-    from mozartc.frontend import capture  # torch is imported only when a compile needs it
+    from mozartc.frontend.capture_cache import capture_cached  # torch is imported only when a capture runs
 
     options.validate()
     passes = build_pipeline(options.pipeline)
@@ -117,7 +117,7 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
         run = [CheckCapacity(optimizer=_optimizer(options.optimizer), on_overflow=_overflow(options.capacity)),
                *passes]
     check_order(run, module_facts(None, ctx))
-    module = capture(options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
+    module = capture_cached(cache, options.model, seq_len=options.seq_len, micro_batch=options.micro_batch)
     verify(module)
     module = run_pipeline(module, run, ctx, instrumentation)
     module.attrs["pipeline"] = pipeline_text(passes)  # provenance: the pipeline asked for

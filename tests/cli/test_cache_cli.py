@@ -27,10 +27,11 @@ def test_cached_uncached_and_warm_compiles_are_identical(cli, tmp_path: Path, pr
     (tmp_path / "cold").mkdir()
     cold = _compile(cli, tmp_path / "cold")
     entries = cache.info().entries
-    assert entries == {"clustering": 3, "synthetic-trace": 1}  # tiny-moe's 3 MoE layers, and their trace
+    # tiny-moe's captured module, its 3 MoE layers' clusterings and their trace
+    assert entries == {"capture": 1, "clustering": 3, "synthetic-trace": 1}
     (tmp_path / "warm").mkdir()
     warm = _compile(cli, tmp_path / "warm")
-    assert cache.info().entries == entries  # nothing new: both layers were read
+    assert cache.info().entries == entries  # nothing new: every entry was read
     assert uncached == cold == warm
     assert b"clusters = [[" in uncached[0]
 
@@ -59,17 +60,18 @@ def test_info_and_clear(cli, tmp_path: Path, private_cache: Path) -> None:
     _compile(cli, tmp_path / "a")
     size = sum(p.stat().st_size for p in private_cache.rglob("*") if p.is_file())
     info = json.loads(cli("cache", "info", "--json").out)
-    assert info == {"location": str(private_cache), "entries": {"clustering": 3, "synthetic-trace": 1},
-                    "size_bytes": size}
-    # three clusterings of about 480 bytes and the trace: 3 MoE layers x 20000 tokens x top-4 ids of one
-    # byte (32 experts), after the .npy file's 128-byte header
+    assert info == {"location": str(private_cache),
+                    "entries": {"capture": 1, "clustering": 3, "synthetic-trace": 1}, "size_bytes": size}
+    # the captured module and three clusterings (JSON), and the trace: 3 MoE layers x 20000 tokens x
+    # top-4 ids of one byte (32 experts), after the .npy file's 128-byte header
     assert size == sum(p.stat().st_size for p in private_cache.rglob("*.json")) + 3 * 20000 * 4 + 128
     shown = f"{size / 1000:.3g} kB"
-    assert cli("cache", "info").out == (f"location  {private_cache}\nentries   4 (clustering 3, synthetic-trace 1)\n"
+    assert cli("cache", "info").out == (f"location  {private_cache}\n"
+                                        "entries   5 (capture 1, clustering 3, synthetic-trace 1)\n"
                                         f"size      {shown}\n")
     cleared = cli("cache", "clear")
     assert cleared.code == 0
-    assert cleared.out == (f"mozartc: removed 4 entries (clustering 3, synthetic-trace 1), {shown}, "
+    assert cleared.out == (f"mozartc: removed 5 entries (capture 1, clustering 3, synthetic-trace 1), {shown}, "
                            f"from {private_cache}\n")
     assert json.loads(cli("cache", "info", "--json").out)["entries"] == {}
     assert cli("cache").code == 2  # a sub-command is required
