@@ -65,8 +65,8 @@ def test_tiny_reproduction_outputs_and_determinism(cli, tmp_path: Path, private_
     second = cli("reproduce", "--out", tmp_path / "b", *TINY, *rungs, "--jobs", "2")
     assert second.code == 0, second.err
     # contiguous (baseline, A, B) and cpsat (C, C+mc) on tiny-moe's 3 MoE layers: every run of a method shares them
-    # and one synthetic trace, drawn by the first run and read by the others
-    assert ResultCache(private_cache).info().entries == {"clustering": 6, "synthetic-trace": 1}
+    # and one synthetic trace, drawn by the first run and read by the others; one captured module (one length)
+    assert ResultCache(private_cache).info().entries == {"capture": 1, "clustering": 6, "synthetic-trace": 1}
     assert (tmp_path / "a" / "results.json").read_bytes() == (tmp_path / "b" / "results.json").read_bytes()
     assert (tmp_path / "a" / "table.md").read_bytes() == (tmp_path / "b" / "table.md").read_bytes()
 
@@ -121,5 +121,5 @@ def test_quick_reproduction_same_bytes_for_any_jobs_and_cache(cli, tmp_path: Pat
         assert result.code == 0, result.err
         outputs.append([(tmp_path / name / f).read_bytes() for f in ("results.json", "table.md")])
     assert outputs[0] == outputs[1] == outputs[2]
-    # 2 methods x 16 MoE layers, and the one synthetic trace every run reads
-    assert ResultCache(private_cache).info().entries == {"clustering": 32, "synthetic-trace": 1}
+    # 2 methods x 16 MoE layers, and the one synthetic trace and captured module every run reads
+    assert ResultCache(private_cache).info().entries == {"capture": 1, "clustering": 32, "synthetic-trace": 1}
