@@ -20,6 +20,7 @@ from typing import Any
 from mozartc.analysis.traffic import CopiesPerToken, copies_per_token
 from mozartc.defaults import MICRO_BATCH, MICRO_BATCHES, SEQ_LEN
 from mozartc.errors import MozartError
+from mozartc.experiments.job_order import LeadersFirst, cache_group
 
 #: ``progress(done, total, label)``: called as runs finish (the CLI draws it, mozartc/cli/progress.py)
 ProgressFn = Callable[[int, int, str], None]
@@ -118,7 +119,9 @@ def run_jobs_local(jobs: Sequence[Job], workers: int, on_result: ResultFn) -> No
     """Run ``jobs`` in a pool of ``workers`` processes (in this process when ``workers`` is 1).
 
     Workers are started with ``spawn`` (no state forked from the caller, safe with torch and
-    OR-Tools threads). ``on_result`` runs in the calling process as each job finishes.
+    OR-Tools threads). Jobs that share a cache folder start leader first
+    (:mod:`mozartc.experiments.job_order`), so jobs clustering alike solve once. ``on_result`` runs in
+    the calling process as each job finishes.
     """
     if workers < 1:
         raise MozartError(f"must be a positive integer, got {workers}", where="jobs")
@@ -126,18 +129,29 @@ def run_jobs_local(jobs: Sequence[Job], workers: int, on_result: ResultFn) -> No
         for job in jobs:
             on_result(job.key, run_job(job))
         return
+    queue = LeadersFirst(jobs, _cache_group)
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-        pending: dict[Future[dict[str, Any]], str] = {pool.submit(run_job, job): job.key for job in jobs}
+        running: dict[Future[dict[str, Any]], Job] = {}
         try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while queue or running:
+                while len(running) < workers and (start := queue.next()) is not None:
+                    running[pool.submit(run_job, start)] = start
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    key = pending.pop(future)
-                    on_result(key, future.result())
+                    ended = running.pop(future)
+                    queue.finished(ended)
+                    on_result(ended.key, future.result())
         except BaseException:
-            for future in pending:
+            for future in running:
                 future.cancel()
             raise
+
+
+def _cache_group(job: Job) -> str:
+    """Jobs without a cache share nothing: each is its own group."""
+    if job.cache_dir is None:
+        return job.key
+    return cache_group(job.model, job.pipeline, job.trace, job.seed)
 
 
 def run_jobs_ray(jobs: Sequence[Job], workers: int, on_result: ResultFn, address: str | None = None) -> None:
