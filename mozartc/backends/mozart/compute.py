@@ -82,7 +82,7 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
 
     On every chiplet: tile ``k`` loads ``1/count`` of the chiplet's weights once tile ``k - 2`` has
     computed (two tile buffers), and computes after its load and tile ``k - 1`` the work of the weights
-    it holds (:func:`tile_gemms`: whole experts in turn, or a slice of every GEMM) and ``1/count`` of the
+    it holds (:func:`tiles_gemms`: whole experts in turn, or a slice of every GEMM) and ``1/count`` of the
     elementwise work. A tile whose weights compute nothing (experts without tokens) ends when its
     loads do (a barrier). A tile's compute names its own loads and the tile before it; through them it
     waits for every earlier load of the chiplet, so those are not repeated as dependencies (edges stay
@@ -93,6 +93,7 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
     shares = dict(lw.shares(s.layer, s.block, nbytes)) if load is not None else {}
     for unit, parts, extra in work:
         done: list[int] = []  # per tile, the instruction that ends it
+        per_tile = tiles_gemms(parts, count, lw.tile_layout)
         for k in range(count):
             loads: list[int] = []
             if load is not None and shares.get(unit):
@@ -102,7 +103,7 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
             # earlier loads of this chiplet are ancestors of done[-1]: skip them when this tile has loads
             skip = covered if loads and (k == 0 or done) else ""
             last = -1
-            for m, kk, n, c in tile_gemms(parts, k, count, lw.tile_layout):
+            for m, kk, n, c in per_tile[k]:
                 last = lw.emit(s.op, unit, "gemm", "compute", after=after, covered=skip, unit=unit, m=m, k=kk,
                                n=n, count=c)
             if extra:
@@ -115,37 +116,43 @@ def tiled(lw: Lowering, load: Op | None, s: Step, work: list[Work], count: int) 
 
 
 def tile_gemms(parts: list[Part], k: int, count: int, layout: str) -> list[Gemm]:
-    """The GEMMs tile ``k`` of ``count`` computes on a chiplet whose weights are ``parts``.
+    """The GEMMs tile ``k`` of ``count`` computes on a chiplet whose weights are ``parts``
+    (:func:`tiles_gemms`, which works out every tile at once)."""
+    return tiles_gemms(parts, count, layout)[k]
+
+
+def tiles_gemms(parts: list[Part], count: int, layout: str) -> list[list[Gemm]]:
+    """Per tile of ``count``, the GEMMs it computes on a chiplet whose weights are ``parts``.
 
     ``expert-major``: the chiplet's weights are laid out part after part (expert after expert) and cut
     into ``count`` equal ranges; a tile computes the work of the weights in its range, each GEMM of a
     part cut along its weight dimension (the larger of ``k`` and ``n``) in proportion to the part's
     share in the tile, at floor boundaries so a part's pieces add up to its GEMMs exactly. A chiplet
-    of ``n`` experts then has at most ``n + count - 1`` (part, tile) pieces. ``sliced``: every tile
-    holds ``1/count`` of every weight matrix and computes every GEMM with its weight dimension cut in
-    ``count`` (rounded up): ``n x count`` pieces.
+    of ``n`` experts then has at most ``n + count - 1`` (part, tile) pieces, found in one pass.
+    ``sliced``: every tile holds ``1/count`` of every weight matrix and computes every GEMM with its
+    weight dimension cut in ``count`` (rounded up): ``n x count`` pieces.
     """
-    out: list[Gemm] = []
     if layout == "sliced":
-        for _, gemms in parts:
-            out += [(m, kk, -(-n // count), c) if n >= kk else (m, -(-kk // count), n, c) for m, kk, n, c in gemms]
-        return out
-    # positions are scaled by ``count`` so tile boundaries ``total * k / count`` stay integers
+        one = [(m, kk, -(-n // count), c) if n >= kk else (m, -(-kk // count), n, c)
+               for _, gemms in parts for m, kk, n, c in gemms]
+        return [list(one) for _ in range(count)]
+    out: list[list[Gemm]] = [[] for _ in range(count)]
+    # positions are scaled by ``count`` so that tile k spans [k total, (k + 1) total) in integers
     total = sum(weight for weight, _ in parts)
-    lo, hi = total * k, total * (k + 1)
     start = 0
     for weight, gemms in parts:
-        end = start + weight * count
-        a, b = max(lo, start), min(hi, end)
-        if a < b:
-            span = weight * count
-            for m, kk, n, c in gemms:
-                dim = max(kk, n)
-                cut = dim * (b - start) // span - dim * (a - start) // span
-                if cut:
-                    out.append((m, kk, cut, c) if n >= kk else (m, cut, n, c))
-        if end >= hi:
-            break
+        span = weight * count
+        end = start + span
+        if gemms and span:
+            for k in range(start // total, min(count, -(-end // total))):
+                a, b = max(k * total, start), min((k + 1) * total, end)
+                if a >= b:
+                    continue
+                for m, kk, n, c in gemms:
+                    dim = kk if kk > n else n
+                    cut = dim * (b - start) // span - dim * (a - start) // span
+                    if cut:
+                        out[k].append((m, kk, cut, c) if n >= kk else (m, cut, n, c))
         start = end
     return out
 
@@ -172,7 +179,12 @@ def attention_gemms(lw: Lowering, ops: dict[str, Op]) -> list[Gemm]:
 def expert_parts(lw: Lowering, op: Op) -> list[tuple[str, list[Part]]]:
     """Per expert chiplet (load order), its experts heaviest first, each with its weight (parameters
     of the expert or its shard) and its forward GEMMs: gate and up ``(T_e x D)(D x F)``, down
-    ``(T_e x F)(F x D)`` (a shard: ``F / shards``); an expert without tokens has no GEMMs."""
+    ``(T_e x F)(F x D)`` (a shard: ``F / shards``); an expert without tokens has no GEMMs. Worked out
+    once per experts op (every phase and micro-batch runs the same experts)."""
+    return lw.memo("expert_parts", op, lambda: _expert_parts(lw, op))
+
+
+def _expert_parts(lw: Lowering, op: Op) -> list[tuple[str, list[Part]]]:
     m = lw.mapping(op)
     out: dict[str, list[Part]] = defaultdict(list)
     for cluster, chiplet in zip(m.clusters, m.placed(), strict=True):

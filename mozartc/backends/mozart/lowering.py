@@ -12,9 +12,9 @@ finishes the instant its last dependency does, so the timing is the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from mozartc.analysis.experts import ExpertsMapping
 from mozartc.analysis.traffic import expert_act_bytes
@@ -23,6 +23,8 @@ from mozartc.hw.target import Target
 from mozartc.ir.core import Module, Op, Region
 from mozartc.ir.types import DTYPE_BYTES
 from mozartc.isa.instr import Instr
+
+T = TypeVar("T")
 
 #: a chiplet's share of an earlier step is joined by one barrier when a later instruction would wait
 #: for more than this many of its instructions (module docstring); the paper's models stay under it
@@ -73,6 +75,8 @@ class Lowering:
         self._mappings: dict[int, ExpertsMapping] = {}
         self._weights: dict[int, list[tuple[str, int]]] = {}
         self._act_kept: dict[int, list[int]] = {}
+        self._memo: dict[tuple[str, int], object] = {}
+        self._stacks: dict[str, list[str]] = {}  # chiplet -> the DRAM stacks of its node
 
     def ops(self, layer: int) -> dict[str, Op]:
         """The ops of block ``layer`` by name (the LM head's block: the module's top-level ops)."""
@@ -87,20 +91,32 @@ class Lowering:
         ``covered`` names a step whose instructions on ``owner`` ``after`` already waits for, directly
         or through its dependencies (a tile's GEMMs and the loads of that tile and the tiles before)."""
         deps: list[int] = list(after)
+        by_unit, overlap = self.by_unit, self.overlap
         for dep in step.operands:
-            units = self.by_unit.get(dep, {})
-            same = units.get(owner) if self.overlap else None
-            if same and dep == covered:
+            units = by_unit.get(dep)
+            same = units.get(owner) if units and overlap else None
+            if not same:
+                deps.extend(self.join(dep))
+            elif dep == covered:
                 continue
-            if same and len(same) > OWNER_FAN_IN and dep in self.closed:
+            elif len(same) > OWNER_FAN_IN and dep in self.closed:
                 deps.append(self.owner_join(dep, owner))
             else:
-                deps.extend(same if same else self.join(dep))
+                deps.extend(same)
         index = len(self.instrs)
-        name = step.result_name or ""
+        result = step.result.name if step.result is not None else None
+        name = result or ""
         self._open.add(name)
-        self.by_unit.setdefault(name, {}).setdefault(owner, []).append(index)
-        self.instrs.append(Instr(op, kind, f"{step.result_name}.{owner}", tuple(sorted(set(deps))), **fields))
+        units = by_unit.get(name)
+        if units is None:
+            units = by_unit[name] = {}
+        mine = units.get(owner)
+        if mine is None:
+            units[owner] = [index]
+        else:
+            mine.append(index)
+        ordered = tuple(deps) if len(deps) < 2 else tuple(sorted(set(deps)))
+        self.instrs.append(Instr(op, kind, f"{result}.{owner}", ordered, **fields))
         return index
 
     def join(self, step_name: str) -> list[int]:
@@ -142,10 +158,12 @@ class Lowering:
                  after: Sequence[int] = ()) -> list[int]:
         """A DRAM transfer of ``nbytes`` for ``chiplet``, split evenly over the stacks of its node
         (the attention chiplet's own stacks, an expert chiplet's group stacks); returns the indices."""
-        node = chiplet if chiplet == self.root else self._group_switch(chiplet)
-        stacks = [d.name for d in self.target.dram_of(node)]
-        if not stacks:
-            raise BackendError(f"target {self.target.name} has no DRAM attached to {node}")
+        stacks = self._stacks.get(chiplet)
+        if stacks is None:
+            node = chiplet if chiplet == self.root else self._group_switch(chiplet)
+            stacks = self._stacks[chiplet] = [d.name for d in self.target.dram_of(node)]
+            if not stacks:
+                raise BackendError(f"target {self.target.name} has no DRAM attached to {node}")
         share = -(-nbytes // len(stacks))
         category = footprint_category(step)
         out = []
@@ -188,6 +206,13 @@ class Lowering:
         if m is None:
             m = self._mappings[id(op)] = ExpertsMapping.from_op(op, placed=True)
         return m
+
+    def memo(self, what: str, op: Op, make: Callable[[], T]) -> T:
+        """``make()``, worked out once per ``what`` and op (by id: the module outlives the lowering)."""
+        key = (what, id(op))
+        if key not in self._memo:
+            self._memo[key] = make()
+        return cast(T, self._memo[key])
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
