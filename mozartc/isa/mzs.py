@@ -63,14 +63,25 @@ def format_instr(index: int, instr: Instr) -> str:
             raise BackendError(f"instruction %{index} ({instr.op}) needs both src and dst to print")
         text += f" {instr.src} -> {instr.dst}"
     needed = OP_FIELDS.get(instr.op, ())
-    parts = [f"{name} = {getattr(instr, name)}" for name, default in SIZE_FIELDS
-             if name in needed or getattr(instr, name) != default]
+    parts = []
+    for name, default in SIZE_FIELDS:
+        value = getattr(instr, name)
+        if value != default or name in needed:
+            parts.append(f"{name} = {value}")
     parts.append(f"kind = {instr.kind}")
-    parts.append(f"label = {json.dumps(instr.label, ensure_ascii=False)}")
+    parts.append(f"label = {quote_label(instr.label)}")
     text += " {" + ", ".join(parts) + "}"
     if instr.deps:
         text += " after(" + ", ".join(f"%{d}" for d in instr.deps) + ")"
     return text
+
+
+def quote_label(label: str) -> str:
+    """``label`` as a JSON string (non-ASCII kept); labels of printable ASCII without quotes or
+    backslashes, which are all the backend writes, need no escapes and skip the encoder."""
+    if label.isascii() and label.isprintable() and '"' not in label and "\\" not in label:
+        return f'"{label}"'
+    return json.dumps(label, ensure_ascii=False)
 
 
 def stream_header(stream: Stream) -> str:

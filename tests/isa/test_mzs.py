@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mozartc.errors import ParseError
 from mozartc.isa.instr import Instr, Stream
-from mozartc.isa.mzs import ParsedStream, parse_stream, parse_stream_file, parse_stream_lark, print_stream
+from mozartc.isa.mzs import (
+    ParsedStream,
+    parse_stream,
+    parse_stream_file,
+    parse_stream_lark,
+    print_stream,
+    quote_label,
+)
 from mozartc.isa.mzs_lines import read_lines
 from tests.executor.strategies import streams
 
@@ -83,3 +92,12 @@ def test_parse_errors_name_line_and_column(read: Reader, text: str, where: str, 
 def test_unreadable_file_is_a_parse_error(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match="cannot read instruction stream"):
         parse_stream_file(tmp_path / "missing.mzs")
+
+
+@settings(max_examples=500)
+@given(st.text())
+def test_labels_are_quoted_as_json_strings(label: str) -> None:
+    # the printer's fast path for plain labels writes what the JSON encoder would
+    assert quote_label(label) == json.dumps(label, ensure_ascii=False)
+    for odd in ('a"b', "a\\b", "\x7f", "é", "\n", "fwd.m0.l1.experts.expert3"):
+        assert quote_label(odd) == json.dumps(odd, ensure_ascii=False)
