@@ -90,29 +90,32 @@ def _breakdown(tokens: int = 2048, experts: int = 128, k: int = 8) -> None:
     import numpy as np
 
     from mozartc.traces.race import top_k_desc
+    from mozartc.traces.substream import Substream
     from mozartc.traces.synth import _Race, _Shared
 
     rng = np.random.default_rng(0)
     shared = _Shared()
     z = rng.normal(size=(3, experts)).astype(np.float32)
     race = _Race(rng.normal(size=experts).astype(np.float32), rng.random(experts).astype(np.float32), z, k, shared)
-    buffer = shared.take(tokens * experts)
-    uniforms = buffer.reshape(tokens, experts)
+    state = rng.bit_generator.state
+    uniforms = np.empty((tokens, experts), dtype=np.float32)
     u = rng.normal(size=(tokens, 3)).astype(np.float32)
     out = np.empty((tokens, k), dtype=np.int16)
     scratch = shared.scratch()
     key = np.log(np.float32(1.0) - rng.random((tokens, experts), dtype=np.float32)) * race._inv_weight(u, z, scratch)
+    substream = Substream()
 
     def replaced() -> None:
         part = np.argpartition(key, experts - k, axis=1)[:, experts - k:]
         np.take_along_axis(part, np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable"), axis=1)
 
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("uniforms, Generator.random float32 (drawing thread)", lambda: rng.random(out=uniforms, dtype=np.float32)),
+        ("uniforms, Generator.random float32 from a state", lambda: substream.fill(state, uniforms)),
         ("inverse weights: 3 outer products, sums, exp", lambda: race._inv_weight(u, z, scratch)),
         ("top-k, packed partition (race.top_k_desc)", lambda: top_k_desc(key, k, scratch)),
         ("top-k, replaced argpartition + argsort", replaced),
-        ("whole block (_Race.block: all but the uniforms)", lambda: race.block(buffer, uniforms, u, out)),
+        ("log(1 - U)", lambda: np.log(np.subtract(np.float32(1.0), uniforms, out=uniforms), out=uniforms)),
+        ("whole block (_Race.block: uniforms to expert ids)", lambda: race.block(state, u, out)),
     ]
     for label, step in steps:
         wall, _ = _best(50, step)
