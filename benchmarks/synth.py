@@ -11,8 +11,9 @@ qwen3-30b-a3b shape (48 MoE layers, 128 experts top-8) and 100k tokens a layer, 
 The machine's load average is printed before and after: other jobs on the same cores slow every
 wall figure; the CPU seconds (all threads summed, the child process's for the end-to-end line) much
 less. ``--reference`` also times the plain numpy generator the fast one replaced
-(``tests/traces/synth_reference.py``; same expert ids) once. ``--breakdown`` prints the cost of
-each step in ns per token-expert pair (best of 50 runs on one 2048-token block, one thread).
+(``tests/traces/synth_reference.py``; same expert ids) once. ``--breakdown`` prints the start-up
+(the command with ``--tokens 1``) and the cost of each step in ns per token-expert pair (best of 50
+runs on one 2048-token block, one thread).
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def main() -> None:
         wall, cpu = _best(args.repeat, lambda: subprocess.run(command, check=True, cwd=ROOT, env=env))
         _line("end to end, mozartc traces synth (new process)", wall,
               f"(CPU {cpu:.2f} s, {out.stat().st_size / 1e6:.1f} MB .npz)")
+        if args.breakdown:  # start-up, resolving the shape and writing a one-token file
+            at = command.index("--tokens") + 1
+            tiny = [*command[:at], "1", *command[at + 1:]]
+            wall, cpu = _best(args.repeat, lambda: subprocess.run(tiny, check=True, cwd=ROOT, env=env))
+            print(f"  start-up: the same command with --tokens 1   {wall:6.2f} s  (CPU {cpu:.2f} s)")
     if args.reference:
         from mozartc.traces.synth import SYNTH_PRESETS
         from tests.traces.synth_reference import reference_topk
@@ -90,29 +96,33 @@ def _breakdown(tokens: int = 2048, experts: int = 128, k: int = 8) -> None:
     import numpy as np
 
     from mozartc.traces.race import top_k_desc
+    from mozartc.traces.substream import Substream
     from mozartc.traces.synth import _Race, _Shared
 
     rng = np.random.default_rng(0)
     shared = _Shared()
     z = rng.normal(size=(3, experts)).astype(np.float32)
     race = _Race(rng.normal(size=experts).astype(np.float32), rng.random(experts).astype(np.float32), z, k, shared)
-    buffer = shared.take(tokens * experts)
-    uniforms = buffer.reshape(tokens, experts)
+    state = rng.bit_generator.state
+    uniforms = np.empty((tokens, experts), dtype=np.float32)
     u = rng.normal(size=(tokens, 3)).astype(np.float32)
     out = np.empty((tokens, k), dtype=np.int16)
     scratch = shared.scratch()
     key = np.log(np.float32(1.0) - rng.random((tokens, experts), dtype=np.float32)) * race._inv_weight(u, z, scratch)
+    substream = Substream()
+    logs = np.empty_like(uniforms)
 
     def replaced() -> None:
         part = np.argpartition(key, experts - k, axis=1)[:, experts - k:]
         np.take_along_axis(part, np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable"), axis=1)
 
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("uniforms, Generator.random float32 (drawing thread)", lambda: rng.random(out=uniforms, dtype=np.float32)),
+        ("uniforms, Generator.random float32 from a state", lambda: substream.fill(state, uniforms)),
         ("inverse weights: 3 outer products, sums, exp", lambda: race._inv_weight(u, z, scratch)),
         ("top-k, packed partition (race.top_k_desc)", lambda: top_k_desc(key, k, scratch)),
         ("top-k, replaced argpartition + argsort", replaced),
-        ("whole block (_Race.block: all but the uniforms)", lambda: race.block(buffer, uniforms, u, out)),
+        ("log(1 - U)", lambda: np.log(np.subtract(np.float32(1.0), uniforms, out=logs), out=logs)),
+        ("whole block (_Race.block: uniforms to expert ids)", lambda: race.block(state, u, out)),
     ]
     for label, step in steps:
         wall, _ = _best(50, step)

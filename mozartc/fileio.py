@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -13,13 +15,22 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
     The rename is atomic on POSIX, so readers see either the old file or the whole new one.
     """
+    atomic_write_stream(path, lambda handle: handle.write(data))
+
+
+def atomic_write_stream(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """Let ``write`` fill an open binary file (seekable), then rename it to ``path``.
+
+    As :func:`atomic_write_bytes` (no partial file on failure, ``write`` raising included), for
+    output too large to build in memory first.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mozartc.errors import MozartError
-from mozartc.passes.manager import Instrumentation, format_timings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: the IR and its lark parser are start-up cost commands like traces skip
     from mozartc.cache import ResultCache
+    from mozartc.passes.manager import Instrumentation
     from mozartc.reports.report_file import LoadedReport
 
 #: a parameter named in a library message: `name` or `name=value` (value optionally quoted)
@@ -35,6 +35,8 @@ def _print_to_stderr(header: str, text: str) -> None:
 
 def instrumentation_from_args(args: argparse.Namespace) -> Instrumentation:
     """Build the pass-manager instrumentation the flags ask for."""
+    from mozartc.passes.manager import Instrumentation
+
     return Instrumentation(
         verify_each=True,
         print_ir=_print_to_stderr if args.print_after_all else None,
@@ -45,6 +47,8 @@ def instrumentation_from_args(args: argparse.Namespace) -> Instrumentation:
 def report_timings(args: argparse.Namespace, inst: Instrumentation) -> None:
     """Print the ``--time-passes`` table to stderr when asked."""
     if args.time_passes:
+        from mozartc.passes.manager import format_timings
+
         sys.stderr.write(format_timings(inst.timings))
 
 

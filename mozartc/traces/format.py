@@ -16,13 +16,15 @@ import csv
 import io
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from mozartc.errors import TraceError
-from mozartc.fileio import atomic_write_bytes
+from mozartc.fileio import atomic_write_stream
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Duplicate check by pairwise column compares up to this k, by sorting rows above it.
@@ -37,6 +39,10 @@ class RoutingTrace:
     (``0 <= id < num_experts``). ``layer_ids[l]`` is the model layer index of trace layer ``l``
     (``0..layers-1`` when the file does not say). ``num_shared_experts`` always-active experts are
     not in ``topk`` (they take no routing decision).
+
+    ``topk`` is validated and kept as a read-only copy; ``owned=True`` (for a producer that has
+    just built ``topk`` in the compact id dtype and holds no other reference to it) keeps that
+    array itself, read-only, instead of copying it.
     """
 
     topk: np.ndarray
@@ -47,9 +53,10 @@ class RoutingTrace:
     layer_ids: tuple[int, ...] = ()
     num_shared_experts: int = 0
     where: str = field(default="<memory>", compare=False)
+    owned: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
-        topk = _validated_topk(self.topk, self.num_experts, self.top_k, self.where)
+    def __post_init__(self, owned: bool) -> None:
+        topk = _validated_topk(self.topk, self.num_experts, self.top_k, self.where, copy=not owned)
         object.__setattr__(self, "topk", topk)
         ids = tuple(int(i) for i in self.layer_ids) or tuple(range(topk.shape[0]))
         if len(ids) != topk.shape[0]:
@@ -101,8 +108,9 @@ def _file_dtype(num_experts: int) -> type[np.integer]:
     return np.uint8 if num_experts <= 256 else _index_dtype(num_experts)
 
 
-def _validated_topk(topk: object, num_experts: int, top_k: int, where: str) -> np.ndarray:
-    """Check ``topk`` against the contract and return a read-only compact-int copy."""
+def _validated_topk(topk: object, num_experts: int, top_k: int, where: str, *, copy: bool = True) -> np.ndarray:
+    """Check ``topk`` against the contract and return a read-only compact-int copy (``copy=False``:
+    ``topk`` itself, made read-only, when it already is a contiguous array of that dtype)."""
     arr_where = f"{where}: array 'topk'"
     for name, value in (("num_experts", num_experts), ("top_k", top_k)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value <= 0:
@@ -122,7 +130,9 @@ def _validated_topk(topk: object, num_experts: int, top_k: int, where: str) -> n
     if lo < 0 or hi >= num_experts:
         bad = lo if lo < 0 else hi
         raise TraceError(f"expert id {bad} out of range 0..{num_experts - 1}", where=arr_where)
-    out = arr.astype(_index_dtype(int(num_experts)), copy=True)
+    dtype = _index_dtype(int(num_experts))
+    keep = not copy and arr is topk and arr.dtype == dtype and arr.flags.c_contiguous and arr.flags.owndata
+    out = arr if keep else arr.astype(dtype, copy=True)
     dup = _first_duplicate(out)
     if dup is not None:
         raise TraceError(f"token {dup[1]} of layer {dup[0]} selects the same expert twice", arr_where)
@@ -303,8 +313,17 @@ def trace_to_bytes(trace: RoutingTrace) -> bytes:
     ``int16``, ``int32``) and uncompressed: expert ids carry about ``log2(N_e)`` bits each, so
     deflate saved little beyond the dtype and cost seconds on large traces (7 s for 48 x 100k x 8).
     """
+    buffer = io.BytesIO()
+    write_npz(trace, buffer)
+    return buffer.getvalue()
+
+
+def write_npz(trace: RoutingTrace, handle: BinaryIO) -> None:
+    """Write the bytes of :func:`trace_to_bytes` to the seekable ``handle``, ``topk`` a layer at a time.
+
+    Streamed: no copy of the whole ``topk`` in the file dtype, nor of the file, is built in memory.
+    """
     arrays: dict[str, np.ndarray] = {
-        "topk": np.ascontiguousarray(trace.topk, dtype=_file_dtype(trace.num_experts)),
         "num_experts": np.asarray(trace.num_experts, dtype=np.int64),
         "top_k": np.asarray(trace.top_k, dtype=np.int64),
         "layer_ids": np.asarray(trace.layer_ids, dtype=np.int64),
@@ -312,17 +331,36 @@ def trace_to_bytes(trace: RoutingTrace) -> bytes:
         "model": np.asarray(trace.model),
         "source": np.asarray(trace.source),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as zf:
+        _write_topk(zf, trace.topk, np.dtype(_file_dtype(trace.num_experts)))
         for name, array in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_STORED
             payload = io.BytesIO()
             np.lib.format.write_array(payload, array, allow_pickle=False)
-            zf.writestr(info, payload.getvalue())
-    return buffer.getvalue()
+            zf.writestr(_member(f"{name}.npy"), payload.getvalue())
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A stored (uncompressed) zip member with the fixed timestamp."""
+    info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+    info.compress_type = zipfile.ZIP_STORED
+    return info
+
+
+def _write_topk(zf: zipfile.ZipFile, topk: np.ndarray, dtype: np.dtype[Any]) -> None:
+    """``topk.npy`` in ``dtype``, written as ``np.lib.format.write_array`` writes it, a layer at a time."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": topk.shape})
+    info = _member("topk.npy")
+    info.file_size = header.tell() + topk.size * dtype.itemsize  # as writestr sets it: picks zip64 alike
+    layer = np.empty(topk.shape[1:], dtype=dtype)
+    with zf.open(info, "w") as member:
+        member.write(header.getvalue())
+        for index in range(topk.shape[0]):
+            np.copyto(layer, topk[index], casting="unsafe")  # ids fit the file dtype
+            member.write(layer.data)
 
 
 def save_trace(trace: RoutingTrace, path: str | Path) -> None:
     """Write ``trace`` to ``path`` atomically (no partial file on failure)."""
-    atomic_write_bytes(path, trace_to_bytes(trace))
+    atomic_write_stream(path, partial(write_npz, trace))

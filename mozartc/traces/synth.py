@@ -15,11 +15,14 @@ all layers in order, so the same seed gives the same bytes):
    It is drawn as the equivalent exponential race in float32 (:meth:`_Race.block`, computed by
    :mod:`mozartc.traces.race`): O(T N_e) work a layer.
 
-The random numbers are drawn in one fixed order by the calling thread (per layer: the expert
-ranking, the expert points, then per chunk of ``_CHUNK`` tokens the token directions and the
-uniforms); ``jobs`` threads turn them into expert ids, so the bytes do not depend on ``jobs``. They
-are the bytes of the plain numpy generator this replaced (``rng.random``, ``np.argpartition``;
-``tests/traces/synth_reference.py``): the same float32 operations, selected exactly alike.
+The random numbers come from one stream in one fixed order (per layer: the expert ranking, the
+expert points, then per chunk of ``_CHUNK`` tokens the token directions and the uniforms). The
+calling thread draws all but the uniforms; it hands each block's uniforms to the job that uses them
+as the stream's state there and skips past them (:mod:`mozartc.traces.substream`), so ``jobs``
+threads draw the uniforms and turn them into expert ids, and the bytes do not depend on ``jobs``.
+They are the bytes of the plain numpy generator this replaced (``rng.random``, ``np.argpartition``;
+``tests/traces/synth_reference.py``): the same stream, the same float32 operations, selected
+exactly alike.
 
 ``skew = 0, structure = 0`` is exactly uniform routing: every k-subset equally likely. ``skew``
 sets the load imbalance (max/mean), ``structure`` the co-activation strength (top-5% pair share
@@ -33,10 +36,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +48,7 @@ from mozartc.errors import MozartError, TraceError
 from mozartc.traces.format import RoutingTrace, _index_dtype
 from mozartc.traces.race import Scratch, top_k_desc
 from mozartc.traces.shape import TraceShape
+from mozartc.traces.substream import Substream, skip_float32
 
 # Tokens whose directions and uniforms are drawn at a time (fixes the order of the random stream).
 _CHUNK = 1 << 14
@@ -116,8 +121,9 @@ def synthesize(
 ) -> RoutingTrace:
     """Draw a trace of ``tokens`` tokens per layer from the generative model.
 
-    ``jobs > 1`` runs the arithmetic on that many threads while this one draws the random numbers
-    in the fixed order: the trace does not depend on ``jobs``.
+    ``jobs > 1`` draws the uniforms and runs the arithmetic on that many threads while this one
+    draws the rest of the random numbers and hands each job its place in the stream: the trace does
+    not depend on ``jobs``.
     """
     p = params or SYNTH_PRESETS[DEFAULT_PRESET]
     if tokens <= 0 or num_layers <= 0:
@@ -134,7 +140,7 @@ def synthesize(
     _run(jobs_iter, jobs)
     source = synthetic_source(seed, p)
     return RoutingTrace(topk=topk, num_experts=num_experts, top_k=top_k, model=model, source=source,
-                        layer_ids=layer_ids, num_shared_experts=num_shared_experts, where="<synthetic>")
+                        layer_ids=layer_ids, num_shared_experts=num_shared_experts, where="<synthetic>", owned=True)
 
 
 def synthesize_model(
@@ -170,8 +176,9 @@ def _layer_jobs(
 
     This thread draws from ``rng`` in the generator's fixed order (expert ranking, expert points,
     then per chunk of ``_CHUNK`` tokens their directions and their uniforms, the latter a block at
-    a time: the same stream); each yielded job turns up to ``_BLOCK`` tokens of draws into expert
-    ids (:meth:`_Race.block`).
+    a time: the same stream); each yielded job draws up to ``_BLOCK`` tokens' uniforms from the
+    stream's state where they start (this thread skips them) and turns them into expert ids
+    (:meth:`_Race.block`).
     """
     tokens, top_k = out.shape
     log_pop = -p.skew * np.log1p(rng.permutation(num_experts).astype(np.float64))
@@ -189,32 +196,17 @@ def _layer_jobs(
         step = n if p.dim > _OUTER_MAX_DIM else _BLOCK  # one matmul a chunk, as the reference did
         for b in range(0, n, step):
             stop = min(b + step, n)
-            buffer = shared.take((stop - b) * num_experts)
-            uniforms = buffer[:(stop - b) * num_experts].reshape(-1, num_experts)
-            rng.random(out=uniforms, dtype=np.float32)
-            yield partial(race.block, buffer, uniforms, None if u is None else u[b:stop], out[start + b:start + stop])
+            state = rng.bit_generator.state
+            skip_float32(rng.bit_generator, (stop - b) * num_experts)
+            yield partial(race.block, state, None if u is None else u[b:stop], out[start + b:start + stop])
 
 
 class _Shared:
-    """What the drawing thread and the workers share: uniform buffers passed back and forth (a fresh
-    megabyte-sized array costs a page fault per 4 KiB, more than drawing into it), and each worker's
-    :class:`Scratch`."""
+    """What the workers share: each thread's :class:`Scratch` (a fresh megabyte-sized array costs a
+    page fault per 4 KiB, more than drawing into it) and :class:`Substream`."""
 
     def __init__(self) -> None:
-        self._free: list[np.ndarray] = []
-        self._lock = threading.Lock()
         self._local = threading.local()
-
-    def take(self, size: int) -> np.ndarray:
-        """A float32 buffer of at least ``size`` entries, reused when one is free."""
-        with self._lock:
-            buffer = self._free.pop() if self._free else None
-        return buffer if buffer is not None and buffer.size >= size else np.empty(size, np.float32)
-
-    def give(self, buffer: np.ndarray) -> None:
-        """Return a buffer from :meth:`take`."""
-        with self._lock:
-            self._free.append(buffer)
 
     def scratch(self) -> Scratch:
         """This thread's reusable arrays."""
@@ -222,6 +214,13 @@ class _Shared:
         if scratch is None:
             scratch = self._local.scratch = Scratch()
         return scratch
+
+    def substream(self) -> Substream:
+        """This thread's generator for the uniforms."""
+        substream: Substream | None = getattr(self._local, "substream", None)
+        if substream is None:
+            substream = self._local.substream = Substream()
+        return substream
 
 
 class _Race:
@@ -232,19 +231,19 @@ class _Race:
         self.log_pop, self.inv_pop, self.z, self.top_k = log_pop, inv_pop, z, top_k
         self._shared = shared
 
-    def block(self, buffer: np.ndarray, uniforms: np.ndarray, u: np.ndarray | None, out: np.ndarray) -> None:
+    def block(self, state: Mapping[str, Any], u: np.ndarray | None, out: np.ndarray) -> None:
         """``out [n, k]``: the top-k of ``log(1 - U) * inv_w`` with ``inv_w = exp(-log pi - <u, z>)``.
 
-        ``uniforms`` (a view of ``buffer``, given back when read) are ``U``; ``u`` is already
-        ``-structure * u_t``; without it ``inv_w = 1 / pi``. Gumbel-top-k as an exponential race
-        (the same distribution, fewer transcendental calls): with ``w_te = pi_e exp(structure
+        ``U`` are the ``n x N_e`` float32 uniforms the stream in ``state`` draws next; ``u`` is
+        already ``-structure * u_t``; without it ``inv_w = 1 / pi``. Gumbel-top-k as an exponential
+        race (the same distribution, fewer transcendental calls): with ``w_te = pi_e exp(structure
         <u_t, z_e>)`` and ``E_te ~ Exp(1)``, the k experts of smallest ``E_te / w_te`` are k draws
         without replacement with probability ∝ ``w_te``; ``-log(1 - U)`` is the ``Exp(1)`` draw.
         """
         scratch = self._shared.scratch()
-        key = scratch.get("key", uniforms.shape, np.float32)
-        np.subtract(np.float32(1.0), uniforms, out=key)  # in (0, 1]: log is finite
-        self._shared.give(buffer)
+        key = scratch.get("key", (out.shape[0], self.log_pop.shape[0]), np.float32)
+        self._shared.substream().fill(state, key)
+        np.subtract(np.float32(1.0), key, out=key)  # in (0, 1]: log is finite
         np.log(key, out=key)
         if u is None or self.z is None:
             key *= self.inv_pop

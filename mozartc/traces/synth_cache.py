@@ -3,7 +3,7 @@
 A synthetic trace depends only on its shape (layers, experts, top-k), the token count, the seed, the
 generator's parameters and the generator's code, so the cache (:mod:`mozartc.cache`, namespace
 ``synthetic-trace``) stores its ``topk`` array under the sha256 of those (:func:`trace_key`; the code
-enters as the digest of ``synth.py`` and ``race.py``, with the mozartc and numpy versions). A hit
+enters as the digest of ``synth.py``, ``race.py`` and ``substream.py``, with the mozartc and numpy versions). A hit
 gives a :class:`RoutingTrace` equal to the one :func:`synthesize` draws: the same ids, dtype and
 metadata (``layer_ids`` only label the layers; they do not change the draws).
 """
@@ -25,7 +25,7 @@ from mozartc.traces.synth import DEFAULT_PRESET, SYNTH_PRESETS, SynthParams, syn
 NAMESPACE = "synthetic-trace"
 #: bump when what is stored changes
 FORMAT = 1
-_SOURCES = ("synth.py", "race.py")
+_SOURCES = ("synth.py", "race.py", "substream.py")
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +59,7 @@ def synthesize_cached(cache: ResultCache | None, num_layers: int, num_experts: i
     topk = cache.get_array(NAMESPACE, key, (num_layers, tokens, top_k), stored)
     if topk is not None:
         return RoutingTrace(topk=topk.astype(_index_dtype(num_experts)), num_experts=num_experts, top_k=top_k,
-                            source=synthetic_source(seed, p), layer_ids=layer_ids, where="<synthetic>")
+                            source=synthetic_source(seed, p), layer_ids=layer_ids, where="<synthetic>", owned=True)
     trace = synthesize(num_layers, num_experts, top_k, tokens, seed=seed, params=p, layer_ids=layer_ids)
     cache.put_array(NAMESPACE, key, trace.topk.astype(stored))
     return trace

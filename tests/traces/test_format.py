@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from mozartc.errors import TraceError
 from mozartc.traces import RoutingTrace, load_csv, load_trace, save_trace, trace_to_bytes
+from mozartc.traces import format as format_module
 
 
 def _trace(layers: int = 2, tokens: int = 5, experts: int = 8, k: int = 2) -> RoutingTrace:
@@ -31,6 +33,55 @@ def test_round_trip_and_read_only(tmp_path: Path) -> None:
 
 def test_bytes_are_deterministic() -> None:
     assert trace_to_bytes(_trace()) == trace_to_bytes(_trace())
+
+
+def _whole_npz(trace: RoutingTrace, dtype: type) -> bytes:
+    """The file built in memory, every array written whole by numpy (as ``trace_to_bytes`` once did)."""
+    arrays = {"topk": trace.topk.astype(dtype), "num_experts": np.int64(trace.num_experts),
+              "top_k": np.int64(trace.top_k), "layer_ids": np.asarray(trace.layer_ids, dtype=np.int64),
+              "num_shared_experts": np.int64(trace.num_shared_experts), "model": np.asarray(trace.model),
+              "source": np.asarray(trace.source)}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, array in arrays.items():
+            payload = io.BytesIO()
+            np.lib.format.write_array(payload, np.asarray(array), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), payload.getvalue())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("experts", "dtype"), [(8, np.uint8), (300, np.int16)])
+def test_streamed_file_equals_the_whole_arrays_written(tmp_path: Path, experts: int, dtype: type) -> None:
+    trace = RoutingTrace(topk=_trace(layers=3, tokens=40, experts=experts, k=3).topk, num_experts=experts, top_k=3,
+                         model="m", source="s", layer_ids=(4, 5, 9), num_shared_experts=1)
+    save_trace(trace, tmp_path / "t.npz")
+    assert (tmp_path / "t.npz").read_bytes() == trace_to_bytes(trace) == _whole_npz(trace, dtype)
+    assert [p.name for p in tmp_path.iterdir()] == ["t.npz"]  # no temporary file left
+
+
+def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(format_module, "_write_topk", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_trace(_trace(), tmp_path / "t.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_owned_topk_is_kept_read_only_not_copied() -> None:
+    topk = _trace().topk.copy()  # int16, contiguous, owns its data
+    kept = RoutingTrace(topk=topk, num_experts=8, top_k=2, owned=True)
+    assert kept.topk is topk and not topk.flags.writeable
+    copied = RoutingTrace(topk=topk, num_experts=8, top_k=2)
+    assert copied.topk is not topk and np.array_equal(copied.topk, topk)
+    wide = topk.astype(np.int64)  # not the compact dtype: copied even when owned
+    assert RoutingTrace(topk=wide, num_experts=8, top_k=2, owned=True).topk.dtype == np.int16
+    assert wide.flags.writeable
+    bad = topk.copy()
+    bad[0, 0, 1] = bad[0, 0, 0]
+    with pytest.raises(TraceError, match="same expert twice"):  # owned is still validated
+        RoutingTrace(topk=bad, num_experts=8, top_k=2, owned=True)
 
 
 @pytest.mark.parametrize(("experts", "dtype"), [(8, np.uint8), (256, np.uint8), (257, np.int16), (40000, np.int32)])

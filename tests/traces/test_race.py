@@ -55,6 +55,7 @@ CASES = [
     (3, 31, 5, 16500, 5, SynthParams(0.3, 2.0, 4)),  # odd experts: uniforms split across 32-bit halves
     (2, 7, 7, 3000, 2, SynthParams(0.1, 4.0, 3)),  # k = N_e
     (2, 9, 1, 3000, 2, SynthParams(0.1, 4.0, 10)),  # k = 1, the matmul path
+    (2, 31, 3, 4097, 9, SynthParams(0.2, 3.0, 3)),  # odd blocks of uniforms: a kept 32-bit half handed on
 ]
 
 
