@@ -69,16 +69,13 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    import os
-
     from mozartc.frontend.resolve import trace_shape
     from mozartc.traces.format import save_trace
-    from mozartc.traces.synth import synth_params, synthesize_model
+    from mozartc.traces.synth import default_jobs, synth_params, synthesize_model
 
     params = synth_params(args.preset, skew=args.skew, structure=args.structure, dim=args.dim)
     shape = trace_shape(args.model)
-    big = shape.num_layers * max(args.tokens, 0) * shape.num_experts >= 1 << 24
-    jobs = args.jobs or ((os.cpu_count() or 1) if big else 1)
+    jobs = args.jobs or default_jobs(shape.num_layers, args.tokens, shape.num_experts)
     trace = synthesize_model(shape, args.tokens, seed=args.seed, params=params, jobs=jobs)
     save_trace(trace, args.output)
     return 0

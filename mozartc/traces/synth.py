@@ -34,6 +34,7 @@ against the real traces in ``../shared/traces``.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -151,6 +152,14 @@ def synthesize_model(
         shape.num_layers, shape.num_experts, shape.top_k, tokens, seed=seed, params=params, model=shape.model,
         layer_ids=shape.layer_ids, num_shared_experts=shape.num_shared_experts, jobs=jobs,
     )
+
+
+def default_jobs(num_layers: int, tokens: int, num_experts: int) -> int:
+    """Threads to draw a trace with when the caller does not say: every core for a trace of at least
+    2^24 token-expert scores (about 0.1 s of work, more than starting the threads costs), else one.
+    The ids do not depend on it."""
+    big = num_layers * max(tokens, 0) * num_experts >= 1 << 24
+    return (os.cpu_count() or 1) if big else 1
 
 
 def _run(work: Iterator[Callable[[], None]], jobs: int) -> None:

@@ -19,7 +19,14 @@ import numpy as np
 
 from mozartc.cache import ResultCache, content_key
 from mozartc.traces.format import RoutingTrace, _file_dtype, _index_dtype
-from mozartc.traces.synth import DEFAULT_PRESET, SYNTH_PRESETS, SynthParams, synthesize, synthetic_source
+from mozartc.traces.synth import (
+    DEFAULT_PRESET,
+    SYNTH_PRESETS,
+    SynthParams,
+    default_jobs,
+    synthesize,
+    synthetic_source,
+)
 
 #: the cache namespace of synthetic traces
 NAMESPACE = "synthetic-trace"
@@ -50,16 +57,18 @@ def synthesize_cached(cache: ResultCache | None, num_layers: int, num_experts: i
                       seed: int = 0, params: SynthParams | None = None,
                       layer_ids: tuple[int, ...] = ()) -> RoutingTrace:
     """:func:`synthesize` (model name empty, no shared experts), read from ``cache`` when it holds the
-    trace and stored there when it does not; ``cache=None`` always draws."""
+    trace and stored there when it does not; ``cache=None`` always draws. A large trace is drawn on
+    every core (:func:`default_jobs`; the same ids)."""
     p = params or SYNTH_PRESETS[DEFAULT_PRESET]
+    jobs = default_jobs(num_layers, tokens, num_experts)
     if cache is None:
-        return synthesize(num_layers, num_experts, top_k, tokens, seed=seed, params=p, layer_ids=layer_ids)
+        return synthesize(num_layers, num_experts, top_k, tokens, seed=seed, params=p, layer_ids=layer_ids, jobs=jobs)
     key = trace_key(num_layers, num_experts, top_k, tokens, seed, p)
     stored = np.dtype(_file_dtype(num_experts))  # one byte an id up to 256 experts, as trace files
     topk = cache.get_array(NAMESPACE, key, (num_layers, tokens, top_k), stored)
     if topk is not None:
         return RoutingTrace(topk=topk.astype(_index_dtype(num_experts)), num_experts=num_experts, top_k=top_k,
                             source=synthetic_source(seed, p), layer_ids=layer_ids, where="<synthetic>", owned=True)
-    trace = synthesize(num_layers, num_experts, top_k, tokens, seed=seed, params=p, layer_ids=layer_ids)
+    trace = synthesize(num_layers, num_experts, top_k, tokens, seed=seed, params=p, layer_ids=layer_ids, jobs=jobs)
     cache.put_array(NAMESPACE, key, trace.topk.astype(stored))
     return trace
