@@ -46,8 +46,9 @@ class _SwapState:
         self.a = np.array(assignment, dtype=np.int64)
         self.nc, self.ne = num_clusters, num_experts
         tokens, k = self.topk.shape
-        order = np.argsort(self.topk.ravel(), kind="stable")
-        bounds = np.searchsorted(self.topk.ravel()[order], np.arange(num_experts + 1))
+        flat = self.topk.ravel().astype(np.int16 if num_experts <= np.iinfo(np.int16).max else np.int64)
+        order = np.argsort(flat, kind="stable")  # 16-bit keys: numpy's radix sort
+        bounds = np.searchsorted(flat[order], np.arange(num_experts + 1))
         owner = order // k
         self.tokens_of = [owner[bounds[e]:bounds[e + 1]] for e in range(num_experts)]
         self.mask = np.zeros(tokens, dtype=bool)
@@ -75,18 +76,19 @@ class _SwapState:
         """Add the tokens ``ids`` with counts ``count`` to G, S, P.
 
         Per token: ``G[e, c] += [n_tc = 0]`` and, for ``e`` alone in its cluster, ``S[e] += 1`` and
-        ``P[e, f] += 1`` for every expert ``f`` of the token (``np.bincount`` over index pairs).
+        ``P[e, f] += 1`` for every expert ``f`` of the token. Counted with ``np.bincount`` over index
+        pairs: ``P`` over the slots of experts alone, and ``G[e, c]`` as the tokens holding ``e``
+        less those holding ``e`` and an expert of ``c`` (pairs of a slot and an occupied cluster).
         """
-        k = ids.shape[1]
-        empty = (count == 0).astype(np.float64)
-        gi = ids[:, :, None] * self.nc + np.arange(self.nc)
-        g = np.bincount(gi.ravel(), weights=np.repeat(empty, k, axis=0).ravel(), minlength=self.ne * self.nc)
-        alone = self._alone(ids, count).astype(np.float64)
-        pi = ids[:, :, None] * self.ne + ids[:, None, :]
-        p = np.bincount(pi.ravel(), weights=np.repeat(alone.ravel(), k), minlength=self.ne * self.ne)
-        self.g += g.reshape(self.ne, self.nc)
-        self.s += np.bincount(ids.ravel(), weights=alone.ravel(), minlength=self.ne)
-        square = p.reshape(self.ne, self.ne)
+        ne, nc = self.ne, self.nc
+        alone = self._alone(ids, count)
+        token, slot = np.nonzero(alone)
+        single = ids[token, slot]
+        self.s += np.bincount(single, minlength=ne)
+        square = np.bincount((single[:, None] * ne + ids[token]).ravel(), minlength=ne * ne).reshape(ne, ne)
+        occupied_token, occupied = np.nonzero(count)
+        met = np.bincount((ids[occupied_token] * nc + occupied[:, None]).ravel(), minlength=ne * nc)
+        self.g += np.bincount(ids.ravel(), minlength=ne)[:, None] - met.reshape(ne, nc)
         self.q += square
         self.q += square.T
 
