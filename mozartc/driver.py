@@ -44,6 +44,7 @@ class CompileOptions:
     capture of the model does not depend on the machine). ``optimizer`` is a modelling choice the
     paper leaves open (mozartc.optimizers.OPTIMIZERS); the default ``sgd`` keeps no state.
     ``capacity`` is ``error`` (a step that does not fit DRAM is bad input) or ``warn`` (record it).
+    ``jobs`` is how many worker processes may cluster layers (1: none); the outputs do not depend on it.
     """
 
     model: str
@@ -59,10 +60,11 @@ class CompileOptions:
     backend: str = "mozart"
     emit: str = "ir"
     run: bool = False
+    jobs: int = 1
 
     def validate(self) -> None:
         """Reject option values that cannot describe a training step."""
-        for name in ("seq_len", "micro_batch", "micro_batches"):
+        for name in ("seq_len", "micro_batch", "micro_batches", "jobs"):
             value = getattr(self, name)
             if value <= 0:
                 raise MozartError(f"must be a positive integer, got {value}", where=name)
@@ -110,7 +112,7 @@ def compile_model(options: CompileOptions, instrumentation: Instrumentation | No
     target = options.target if isinstance(options.target, Target) else load_target(
         options.target or default_target_path())
     ctx = PassContext(target=target, trace_path=options.trace, seed=options.seed,
-                      micro_batches=options.micro_batches, cache=cache)
+                      micro_batches=options.micro_batches, cache=cache, jobs=options.jobs)
     run = passes
     involves_target = options.target is not None or any(TARGET in p.requires for p in passes)
     if involves_target and not any(isinstance(p, CheckCapacity) for p in passes):

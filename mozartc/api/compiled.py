@@ -88,13 +88,14 @@ def compile(  # shadows the builtin inside this module only: the API's name, as 
     micro_batches: int = CompileOptions.micro_batches,
     seed: int = CompileOptions.seed,
     backend: str = CompileOptions.backend,
+    jobs: int = CompileOptions.jobs,
 ) -> Compiled:
     """Capture ``model`` (a preset, a ``config.json`` or folder, or ``file.py:factory``), run
     ``pipeline`` (a preset of the ladder or a pass pipeline ``a,b{k=v}``) mapping it onto ``target``
     (a :class:`Target`, a TOML path or a shipped name; None: the shipped ``wafer``); ``backend``
     lowers it when the stream is first asked for. The options are those of ``mozartc compile``
-    (``seq_len``, ``capacity='warn'``, ...). Bad input raises a :class:`MozartError` naming the
-    parameter."""
+    (``seq_len``, ``capacity='warn'``, ``jobs`` worker processes for clustering, ...). Bad input
+    raises a :class:`MozartError` naming the parameter."""
     from mozartc.backends.registry import build_backend
 
     machine = target if isinstance(target, Target) else load_target(target or default_target_path())
@@ -102,7 +103,7 @@ def compile(  # shadows the builtin inside this module only: the API's name, as 
     options = CompileOptions(
         model=model, pipeline=pipeline, target=None if target is None else machine,
         trace=None if trace is None else str(trace), capacity=capacity, optimizer=optimizer, seq_len=seq_len,
-        micro_batch=micro_batch, micro_batches=micro_batches, seed=seed, backend=backend,
+        micro_batch=micro_batch, micro_batches=micro_batches, seed=seed, backend=backend, jobs=jobs,
     )
     result = compile_model(options)
     _warn(result.notes)

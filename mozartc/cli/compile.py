@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mozartc.cli._common import (
@@ -55,6 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="what -o receives: the mapped IR (default) or the backend's output (isa)")
     p.add_argument("--backend", default="mozart",
                    help="backend for --emit isa and --run (default mozart; see mozartc backends)")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="worker processes that cluster a large model's layers (default 0: one per core); "
+                        "the output does not depend on it")
     p.add_argument("--run", action="store_true", help="time the instruction stream with the executor")
     p.add_argument("--report", metavar="FILE.json", help="with --run: write the report JSON")
     p.add_argument("--perfetto", metavar="FILE.json", help="with --run: write a Perfetto/Chrome trace")
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         capacity=args.capacity, optimizer=args.optimizer, backend=args.backend, emit=args.emit,
         run=args.run or bool(args.report) or bool(args.perfetto),
         seq_len=args.seq_len, micro_batch=args.micro_batch, micro_batches=args.micro_batches, seed=args.seed,
+        jobs=args.jobs or os.cpu_count() or 1,
     )
     inst = instrumentation_from_args(args)
     result = compile_model(options, inst, cache_from_args(args))

@@ -60,6 +60,8 @@ class PassContext:
     reports); passes append to it, never print. ``routing`` is the routing trace of the module's MoE
     layers, left by ``expert-cluster`` for later passes. ``cache`` is the store of solver results
     (:mod:`mozartc.cache`) that ``expert-cluster`` reads and fills; None computes everything.
+    ``jobs`` is how many worker processes ``expert-cluster`` may solve layers in (1: this process);
+    the result does not depend on it.
     """
 
     target: Target | None = None
@@ -69,6 +71,7 @@ class PassContext:
     notes: list[str] = field(default_factory=list)
     routing: RoutingTrace | None = None
     cache: ResultCache | None = None
+    jobs: int = 1
 
     def hardware(self) -> Target:
         """The target; only passes that require :data:`TARGET` call this (the manager guarantees it)."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mozartc.driver import CompileOptions, compile_model
 from mozartc.errors import TraceError
 from mozartc.frontend import capture, trace_shape
 from mozartc.ir.verifier import verify
 from mozartc.passes.base import PassContext
-from mozartc.passes.expert_cluster import ExpertCluster
+from mozartc.passes.expert_cluster import PARALLEL_EXPERT_LAYERS, ExpertCluster
 from mozartc.traces import c_t, save_trace, synthesize, synthesize_model
 
 
@@ -51,3 +53,27 @@ def test_mismatched_trace(tiny_ir, tmp_path: Path) -> None:  # type: ignore[no-u
     save_trace(synthesize(3, 64, 4, 100, seed=0), tmp_path / "t.npz")
     with pytest.raises(TraceError, match="64 experts top-4 but the model's experts ops have 32"):
         ExpertCluster(clusters=8).run(tiny_ir.clone(), PassContext(trace_path=str(tmp_path / "t.npz")))
+
+
+def test_worker_processes_give_the_same_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 16 layers of 128 experts: the PARALLEL_EXPERT_LAYERS (2048) pairs at which the pass uses ctx.jobs
+    config = {"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "vocab_size": 1024,
+              "hidden_size": 256, "intermediate_size": 512, "moe_intermediate_size": 64, "num_hidden_layers": 16,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "num_experts": 128,
+              "num_experts_per_tok": 8, "norm_topk_prob": True, "decoder_sparse_step": 1, "mlp_only_layers": [],
+              "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": False, "hidden_act": "silu"}
+    assert PARALLEL_EXPERT_LAYERS == 16 * 128
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    import mozartc.solvers.clustering as clustering
+
+    asked: list[int] = []
+    solve = clustering.cluster_trace
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(kwargs["jobs"])
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(clustering, "cluster_trace", recording)
+    texts = [compile_model(CompileOptions(model=str(tmp_path), pipeline="mozart-c", seq_len=64, micro_batch=2,
+                                          jobs=jobs)).ir_text for jobs in (1, 2)]
+    assert asked == [1, 2] and texts[0] == texts[1]
