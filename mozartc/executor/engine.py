@@ -25,8 +25,12 @@ Same stream and target give the same timeline: no randomness, ties broken by str
 
 from __future__ import annotations
 
+import bisect
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -131,100 +135,110 @@ def _execute(stream: Stream, target: Target, options: ExecOptions | None, check:
     work = Workload.of(stream, topo, opts)
     instrs = stream.instrs
     n = len(instrs)
-    sim = simulate(work, [i.deps for i in instrs])
-    used = work.used
+    sim = simulate(work, list(map(_DEPS, instrs)))
+    counts = np.fromiter(map(len, work.used), dtype=np.int64, count=n)
     ptr = np.zeros(n + 1, dtype=np.int64)
-    if n:
-        ptr[1:] = np.cumsum([len(r) for r in used])
-    flat = np.fromiter((r for rs in used for r in rs), dtype=np.int64, count=int(ptr[-1]))
+    np.cumsum(counts, out=ptr[1:])
+    flat = np.fromiter(chain.from_iterable(work.used), dtype=np.int64, count=int(ptr[-1]))
     kind_ids = {k: i for i, k in enumerate(KINDS)}
-    start_a = np.asarray(sim.start, dtype=np.float64)
-    finish_a = np.asarray(sim.finish, dtype=np.float64)
+    start_a = np.array(sim.start, dtype=np.float64)
+    finish_a = np.array(sim.finish, dtype=np.float64)
     return Timeline(
         stream=stream, target=target, options=opts, topology=topo,
         resources=tuple(r.name for r in topo.resources), capacity_Bps=tuple(work.capacity),
         start=start_a, finish=finish_a, duration=finish_a - start_a,
-        lone=np.asarray(work.lone, dtype=np.float64), mode=np.asarray(work.mode, dtype=np.int64),
-        amount=np.asarray(work.amount, dtype=np.float64), pred=np.asarray(sim.pred, dtype=np.int64),
-        kind=np.fromiter((kind_ids[i.kind] for i in instrs), dtype=np.int64, count=n),
+        lone=np.array(work.lone, dtype=np.float64), mode=np.array(work.mode, dtype=np.int64),
+        amount=np.array(work.amount, dtype=np.float64), pred=np.array(sim.pred, dtype=np.int64),
+        kind=np.fromiter(map(kind_ids.__getitem__, map(_KIND, instrs)), dtype=np.int64, count=n),
         res_ptr=ptr, res_index=flat,
-        sent=np.asarray(sim.sent, dtype=np.float64),
-        flow_class=np.asarray(work.flow_class, dtype=np.int64), class_resources=tuple(work.class_resources),
-        class_log=np.asarray(sim.log, dtype=np.float64).reshape(-1, 4),
+        sent=np.array(sim.sent, dtype=np.float64),
+        flow_class=np.array(work.flow_class, dtype=np.int64), class_resources=tuple(work.class_resources),
+        class_log=np.array(sim.log, dtype=np.float64).reshape(-1, 4),
     )
 
 
-def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
+_DEPS = attrgetter("deps")
+_KIND = attrgetter("kind")
+
+
+def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
     """The event loop (module docstring); returns start, finish, transmit end, pred and the class log.
 
     Flows live in :class:`~mozartc.executor.flows.FlowClasses`; serial work queues per chiplet;
-    barriers finish when ready. All instructions finishing at one instant are handled before the
-    rates are recomputed once for that instant.
+    barriers finish when ready. Each turn of the loop handles one instant ``now``:
+
+    1. the instructions finishing at ``now``, lowest stream index first (a barrier they complete
+       finishes at once and is handled next): each readies the children whose last dependency it
+       was (a flow joins its class, serial work queues on its chiplet, a barrier finishes). A
+       virtual instruction ``n`` finishing at time 0 readies those without dependencies;
+    2. every chiplet whose arrays are free starts its first queued work (``(ready time, index)``
+       order), in chiplet order;
+    3. the rates of the zones whose flows changed are recomputed, once;
+    4. ``now`` moves to the next event: a class's head flow has moved its bytes (it finishes one
+       latency later), or an instruction finishes. A chiplet whose work finishes then starts its
+       next queued work at once if that was queued before ``now`` (nothing readied at ``now`` can
+       come before it, so step 2 would pick it); otherwise it waits for step 2.
+
+    A chiplet's queue is a list sorted by ``(ready time, index)`` read from ``head``: work is
+    queued in time order, so it is appended, and inserted in place only when it readies at the
+    same instant as queued work of a higher index.
     """
     n = len(deps)
-    mode, amount, latency, flow_class = work.mode, work.amount, work.latency, work.flow_class
-    unit_of = [u[0] if m == SERIAL else -1 for m, u in zip(mode, work.used, strict=True)]
+    mode, amount, latency, flow_class, unit_of = work.mode, work.amount, work.latency, work.flow_class, work.unit
     n_res = len(work.capacity)
     flows = FlowClasses(work.class_resources, work.capacity)
-    children: list[list[int]] = [[] for _ in range(n)]
-    missing = [0] * n
-    for i, ds in enumerate(deps):
-        missing[i] = len(ds)
-        for d in ds:
-            children[d].append(i)
+    child_index, child_ptr, missing = _children(deps)
     start = [0.0] * n
     finish = [0.0] * n
     sent = [0.0] * n  # when a flow's last byte left (finish - latency)
-    pred = [-1] * n
+    pred = [-1] * n  # n (the virtual start) until the end
     ready_pred = [-1] * n
-    # serial units: a heap of queued (ready time, index), the instruction running and the last one
-    queue: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]
-    running = [-1] * n_res
-    last_on = [-1] * n_res
-    done: list[tuple[float, int]] = []  # (time, index): an instruction finishes
+    queue: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]  # per chiplet, sorted
+    head = [0] * n_res  # the first item of each queue not started yet
+    running = [-1] * n_res  # per chiplet, the instruction on its arrays
+    last_on = [-1] * n_res  # per chiplet, the last instruction that finished there
+    done: list[tuple[float, int]] = []  # heap of (time, index): an instruction finishes
     heappush, heappop = heapq.heappush, heapq.heappop
-    join = flows.join
-    flow_events = flows.events
-    finished_now: list[int] = []
-    kicked: set[int] = set()
-
-    def make_ready(i: int, now: float) -> None:
-        m = mode[i]
-        start[i] = now
-        if m == FLOW:
-            pred[i] = ready_pred[i]
-            join(i, flow_class[i], amount[i], now)
-        elif m == SERIAL:
-            u = unit_of[i]
-            heappush(queue[u], (now, i))
-            kicked.add(u)
-        else:
-            pred[i] = ready_pred[i]
-            finish[i] = now
-            finished_now.append(i)
-
-    for i in range(n):
-        if missing[i] == 0:
-            make_ready(i, 0.0)
+    join, pop_done, reshare = flows.join, flows.pop_done, flows.reshare
+    touched, emptied, zone_due = flows.touched, flows.emptied, flows.zone_due
+    finished_now = [n]  # a stack: the lowest index on top
+    kicked: set[int] = set()  # chiplets whose arrays may start work in step 2
+    freed: list[int] = []  # chiplets whose work finishes at ``now``
     now = 0.0
     inf = float("inf")
+    t_flow = inf
     while True:
-        # every instruction finishing now frees its arrays and readies its children (barriers at once)
-        while finished_now:
+        while finished_now:  # 1.
             i = finished_now.pop()
-            u = unit_of[i]
-            if u != -1:
-                running[u] = -1
-                kicked.add(u)
-            for c in children[i]:
-                missing[c] -= 1
-                if missing[c] == 0:
+            for c in child_index[child_ptr[i]:child_ptr[i + 1]]:
+                left = missing[c] - 1
+                missing[c] = left
+                if left:
+                    continue
+                start[c] = now
+                m = mode[c]
+                if m == SERIAL:
                     ready_pred[c] = i
-                    make_ready(c, now)
-        if kicked:
-            for u in sorted(kicked):
-                if running[u] == -1 and queue[u]:
-                    ready_at, j = heappop(queue[u])
+                    u = unit_of[c]
+                    q = queue[u]
+                    if q and q[-1] > (now, c):
+                        bisect.insort(q, (now, c), head[u])
+                    else:
+                        q.append((now, c))
+                    kicked.add(u)
+                elif m == FLOW:
+                    pred[c] = i
+                    join(c, flow_class[c], amount[c], now)
+                else:
+                    pred[c] = i
+                    finish[c] = now
+                    finished_now.append(c)
+        if kicked:  # 2.
+            for u in sorted(kicked) if len(kicked) > 1 else kicked:
+                k = head[u]
+                if running[u] == -1 and k < len(queue[u]):
+                    ready_at, j = queue[u][k]
+                    head[u] = k + 1
                     prev = last_on[u]
                     pred[j] = prev if ready_at < now and prev != -1 else ready_pred[j]
                     start[j] = now
@@ -232,36 +246,70 @@ def simulate(work: Workload, deps: list[tuple[int, ...]]) -> Simulated:
                     finish[j] = now + amount[j]
                     heappush(done, (finish[j], j))
             kicked.clear()
-        if flows.pending():
-            flows.reshare(now)
-        # the next event: a class's head flow has moved its bytes, or an instruction finishes
-        t_flow = flow_events[0][0] if flow_events else inf
-        t_done = done[0][0] if done else inf
+        if touched or emptied:  # 3.
+            reshare(now)
+            t_flow = min(zone_due)  # (events change only when rates are recomputed)
+        t_done = done[0][0] if done else inf  # 4.
         now = t_flow if t_flow < t_done else t_done
         if now == inf:
             break
         if t_flow <= now:
-            for i in flows.pop_done(now):
+            for i in pop_done(now):
                 sent[i] = now
                 finish[i] = now + latency[i]
                 heappush(done, (finish[i], i))
         while done and done[0][0] <= now:
-            _, i = heappop(done)
+            i = heappop(done)[1]
+            finished_now.append(i)
             u = unit_of[i]
             if u != -1:
                 last_on[u] = i
-            finished_now.append(i)
-        finished_now.sort(reverse=True)  # pop() takes the lowest index first
-    return Simulated(start, finish, sent, pred, flows.log)
+                freed.append(u)
+        finished_now.reverse()  # popped in (time, index) order, all at ``now``: pop() takes the lowest index
+        for u in freed:
+            q, k = queue[u], head[u]
+            if k < len(q) and q[k][0] < now:
+                j = q[k][1]
+                head[u] = k + 1
+                pred[j] = last_on[u]
+                start[j] = now
+                running[u] = j
+                finish[j] = now + amount[j]
+                heappush(done, (finish[j], j))
+            else:
+                running[u] = -1
+                kicked.add(u)
+                if k == len(q):
+                    q.clear()
+                    head[u] = 0
+        freed.clear()
+    return Simulated(start, finish, sent, [-1 if p == n else p for p in pred], flows.log)
+
+
+def _children(deps: Sequence[Sequence[int]]) -> tuple[list[int], list[int], list[int]]:
+    """The dependants of every instruction, in stream order, as ``index[ptr[i]:ptr[i + 1]]``, and the
+    number of dependencies of each (one sort of the flattened edges instead of a list per instruction).
+
+    Instructions without dependencies depend on a virtual instruction ``n`` (the start of the step)."""
+    n = len(deps)
+    counts = np.fromiter(map(len, deps), dtype=np.int64, count=n)
+    roots = counts == 0
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    flat = np.fromiter(chain.from_iterable(deps), dtype=np.int64, count=owner.size)
+    index = np.concatenate([owner[np.argsort(flat, kind="stable")], np.flatnonzero(roots)])
+    ptr = np.zeros(n + 2, dtype=np.int64)
+    np.cumsum(np.bincount(flat, minlength=n), out=ptr[1:n + 1])
+    ptr[n + 1] = index.size
+    return index.tolist(), ptr.tolist(), (counts + roots).tolist()
 
 
 @dataclass(frozen=True)
 class Simulated:
-    """What :func:`simulate` returns (lists indexed like the stream; ``log`` rows
-    ``(class, time, rate per flow, flows)``)."""
+    """What :func:`simulate` returns (lists indexed like the stream; ``log`` holds the rows
+    ``(class, time, rate per flow, flows)`` one after the other)."""
 
     start: list[float]
     finish: list[float]
     sent: list[float]
     pred: list[int]
-    log: list[tuple[int, float, float, int]]
+    log: list[float]

@@ -11,19 +11,27 @@ Rates change only when a flow joins or leaves. Then :meth:`FlowClasses.reshare` 
 classes that can be affected: those of the *zones* touched, a zone being a connected component of
 the static graph of classes and the resources they cross (a superset of the dynamic component, so
 the max-min allocation over its active classes is the same).
+
+Each active class has one pending event, ``due[c]``: when its head flow will have moved its bytes
+at the current rate; each zone keeps the earliest of its classes' (``zone_due``), recomputed when
+the zone is, so finding the next event is a minimum over the few zones, and a rate change costs an
+assignment, not a heap entry.
 """
 
 from __future__ import annotations
 
 import heapq
 
-from mozartc.executor.sharing import max_min_rates
+from mozartc.executor.sharing import FillPlan, max_min_rates
+
+_INF = float("inf")
 
 
 class FlowClasses:
     """Class state of one simulation (lists indexed by class, resource or zone id).
 
-    ``log`` rows ``(class, time, rate per flow, flows)``: one each time a class's rate or size changes.
+    ``log`` rows ``(class, time, rate per flow, flows)``, flattened: one each time a class's rate or size
+    changes.
     """
 
     def __init__(self, crosses: list[tuple[int, ...]], capacity: list[float]) -> None:
@@ -35,101 +43,132 @@ class FlowClasses:
         self.rate = [0.0] * n_cls
         self.moved = [0.0] * n_cls
         self.since = [0.0] * n_cls
-        self.version = [0] * n_cls
-        self.logged = [(0.0, 0)] * n_cls
+        self.due = [_INF] * n_cls  # when the head flow of each class is done at the current rate
+        self.logged_rate = [0.0] * n_cls  # rate and flow count of each class's last log row
+        self.logged_size = [0] * n_cls
         self.on: list[dict[int, None]] = [{} for _ in range(n_res)]  # active classes per resource
         self.flows_on = [0] * n_res  # active flows per resource
-        self.events: list[tuple[float, int, int]] = []  # (time, class, version): its head flow is done
-        self.log: list[tuple[int, float, float, int]] = []
+        self.log: list[float] = []  # flat: four numbers a row
         self.zone_of, self.zone_classes = _zones(crosses, n_res)
-        self._touched: set[int] = set()  # zones to recompute
-        self._heads: set[int] = set()  # classes whose head flow may have changed
-        self._emptied: list[int] = []
+        self.zone_due = [_INF] * len(self.zone_classes)  # the earliest ``due`` of each zone's classes
+        # what changed since the last reshare: zones to recompute, classes whose head flow may have
+        # changed, classes left without flows (the engine reshares when ``touched or emptied``)
+        self.touched: set[int] = set()
+        self.heads: set[int] = set()
+        self.emptied: list[int] = []
+        self._plans: dict[tuple[int, ...], FillPlan] = {}  # per set of active classes
 
     def join(self, i: int, c: int, nbytes: float, now: float) -> None:
         """Flow ``i`` of class ``c`` starts moving ``nbytes`` at ``now``."""
         heap = self.members[c]
+        crosses = self.crosses[c]
         if heap:
             self.moved[c] += self.rate[c] * (now - self.since[c])
         else:
             self.moved[c] = 0.0
             self.rate[c] = 0.0
-            for r in self.crosses[c]:
+            for r in crosses:
                 self.on[r][c] = None
-        for r in self.crosses[c]:
-            self.flows_on[r] += 1
+        flows_on = self.flows_on
+        for r in crosses:
+            flows_on[r] += 1
         self.since[c] = now
         heapq.heappush(heap, (self.moved[c] + nbytes, i))
         self.size[c] += 1
-        self._touched.add(self.zone_of[c])
-        self._heads.add(c)
+        self.touched.add(self.zone_of[c])
+        self.heads.add(c)
 
     def pending(self) -> bool:
         """Whether flows joined or left since the last :meth:`reshare`."""
-        return bool(self._touched or self._emptied)
+        return bool(self.touched or self.emptied)
+
+    def next_time(self) -> float:
+        """When the next flow is done moving its bytes at the current rates (inf for none)."""
+        return min(self.zone_due, default=_INF)
 
     def pop_done(self, now: float) -> list[int]:
-        """The flows whose bytes are all moved by ``now`` (events due at ``now``), removed from their class."""
+        """The flows whose bytes are all moved by ``now`` (events due at ``now``), removed from their class.
+
+        Classes are handled in class order (``now`` is the earliest event, so every class due is due
+        exactly then)."""
         out: list[int] = []
-        events, members, version = self.events, self.members, self.version
-        while events and events[0][0] <= now:
-            _, c, v = heapq.heappop(events)
-            if v != version[c]:
-                continue  # superseded by a later rate change
-            self.moved[c] += self.rate[c] * (now - self.since[c])
-            self.since[c] = now
+        due, zones = self.due, self.zone_classes
+        ready = [c for z, t in enumerate(self.zone_due) if t <= now for c in zones[z] if due[c] <= now]
+        if len(ready) > 1:
+            ready.sort()
+        moved, rate, since, members, size, crosses = self.moved, self.rate, self.since, self.members, \
+            self.size, self.crosses
+        for c in ready:
+            due[c] = _INF
+            moved[c] += rate[c] * (now - since[c])
+            since[c] = now
             heap = members[c]
             # the event was set for the head flow: it is done even if rounding left it a hair short
-            reached = max(self.moved[c] * (1 + 1e-12) + 1e-6, heap[0][0])
+            reached = max(moved[c] * (1 + 1e-12) + 1e-6, heap[0][0])
             left = 0
             while heap and heap[0][0] <= reached:
                 out.append(heapq.heappop(heap)[1])
                 left += 1
-            self.size[c] -= left
-            for r in self.crosses[c]:
+            size[c] -= left
+            for r in crosses[c]:
                 self.flows_on[r] -= left
             if not heap:
-                for r in self.crosses[c]:
+                for r in crosses[c]:
                     del self.on[r][c]
-                self._emptied.append(c)
-            self._touched.add(self.zone_of[c])
-            self._heads.add(c)
+                self.emptied.append(c)
+            self.touched.add(self.zone_of[c])
+            self.heads.add(c)
         return out
 
     def reshare(self, now: float) -> None:
-        """Recompute the rates of the classes in the zones touched since the last call; set their events."""
-        if not self._touched and not self._emptied:
+        """Recompute the rates of the classes in the zones touched since the last call; set their events.
+
+        Every class whose rate changed, or whose flows changed, first brings ``moved`` up to ``now`` at
+        its old rate, then takes the new rate; its head flow is due when it has moved the rest of its
+        bytes at that rate. Every change of a class's rate or flow count is logged."""
+        if not self.touched and not self.emptied:
             return
-        rate, moved, since, version, size, logged = self.rate, self.moved, self.since, self.version, self.size, \
-            self.logged
-        for c in self._emptied:
+        rate, moved, since, due, size, log = self.rate, self.moved, self.since, self.due, self.size, self.log
+        logged_rate, logged_size = self.logged_rate, self.logged_size
+        for c in self.emptied:
             if size[c]:
                 continue  # a flow joined again at this instant: the class is recomputed below
             rate[c] = 0.0
-            version[c] += 1
-            logged[c] = (0.0, 0)
-            self.log.append((c, now, 0.0, 0))
-        self._emptied.clear()
-        active = [c for z in sorted(self._touched) for c in self.zone_classes[z] if size[c]]
-        self._touched.clear()
-        heads = self._heads
+            due[c] = _INF
+            logged_rate[c] = 0.0
+            logged_size[c] = 0
+            log += (c, now, 0.0, 0)
+        self.emptied.clear()
+        touched = sorted(self.touched)
+        self.touched.clear()
+        zones = self.zone_classes
+        active = tuple(filter(size.__getitem__, zones[touched[0]] if len(touched) == 1 else
+                              [c for z in touched for c in zones[z]]))
+        heads, members = self.heads, self.members
         if active:
-            rates = max_min_rates(active, self.crosses, size, self.capacity, self.on, self.flows_on)
+            plan = self._plans.get(active)
+            if plan is None and len(active) > 1:
+                plan = self._plans[active] = FillPlan.of(active, self.crosses)
+            rates = max_min_rates(active, self.crosses, size, self.capacity, self.on, self.flows_on, plan)
             for c in active:
                 new, old = rates[c], rate[c]
                 if new != old:
                     moved[c] += old * (now - since[c])
                     since[c] = now
                     rate[c] = new
-                if new != old or c in heads:
-                    version[c] += 1
-                    left = self.members[c][0][0] - moved[c] - new * (now - since[c])
-                    heapq.heappush(self.events, (now + (left / new if left > 0.0 else 0.0), c, version[c]))
-                state = (new, size[c])
-                if state != logged[c]:
-                    logged[c] = state
-                    self.log.append((c, now, new, state[1]))
+                elif c not in heads:
+                    continue  # same rate, same flows (a flow joining or leaving puts its class in heads)
+                left = members[c][0][0] - moved[c] - new * (now - since[c])
+                due[c] = now + (left / new if left > 0.0 else 0.0)
+                n = size[c]
+                if new != logged_rate[c] or n != logged_size[c]:
+                    logged_rate[c] = new
+                    logged_size[c] = n
+                    log += (c, now, new, n)
         heads.clear()
+        zone_due = self.zone_due
+        for z in touched:
+            zone_due[z] = min(map(due.__getitem__, zones[z]))
 
 
 def _zones(crosses: list[tuple[int, ...]], n_res: int) -> tuple[list[int], list[list[int]]]:

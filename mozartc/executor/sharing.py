@@ -13,48 +13,80 @@ the allocation of SimGrid's fluid LMM model with equal weights):
 The allocation is unique, so flows that cross exactly the same resources get the same rate. The
 executor therefore works on *classes* of such flows: a class of ``n`` flows counts ``n`` times on
 each of its resources and freezes as one. Each round freezes at least one class.
+
+The arithmetic is done in one fixed order, so the same inputs give the same bits: resources are
+scanned in the order the classes' sets first name them (a :class:`FillPlan`, which depends only on
+which classes are active and so is built once per set of classes), the first resource with the
+smallest share wins a tie, and a full resource freezes its classes in the order they became active.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+_INF = float("inf")
 
 
-def max_min_rates(classes: Iterable[int], crosses: Sequence[Sequence[int]], count: Sequence[int],
+@dataclass(frozen=True)
+class FillPlan:
+    """What progressive filling over one set of classes needs besides the numbers.
+
+    ``order``: the resources the classes cross, in scan order; ``local[c]``: the positions in
+    ``order`` of the resources class ``c`` crosses.
+    """
+
+    order: tuple[int, ...]
+    local: dict[int, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, classes: Sequence[int], crosses: Sequence[Sequence[int]]) -> FillPlan:
+        """The plan of ``classes`` (the scan order follows Python's iteration of ``set(classes)``)."""
+        order = tuple(dict.fromkeys(chain.from_iterable(map(crosses.__getitem__, set(classes)))))
+        pos = {r: k for k, r in enumerate(order)}
+        return cls(order, {c: tuple(pos[r] for r in crosses[c]) for c in classes})
+
+
+def max_min_rates(classes: Sequence[int], crosses: Sequence[Sequence[int]], count: Sequence[int],
                   capacity: Sequence[float], on: Sequence[Mapping[int, object]],
-                  flows_on: Sequence[int]) -> dict[int, float]:
+                  flows_on: Sequence[int], plan: FillPlan | None = None) -> dict[int, float]:
     """Max-min fair rate *per flow* of every class in ``classes`` (module docstring).
 
     ``crosses[c]`` are the resources class ``c``'s flows cross and ``count[c]`` how many flows it
-    has (> 0); ``capacity[r]`` is resource ``r``'s capacity, ``on[r]`` the classes on it and
-    ``flows_on[r]`` the flows on it (the sum of their counts). ``classes`` must be closed: every
-    class on a resource that a class of ``classes`` crosses is itself in ``classes`` (a connected
-    component, or a union of them).
+    has (> 0); ``capacity[r]`` is resource ``r``'s capacity, ``on[r]`` the classes on it in the
+    order they became active and ``flows_on[r]`` the flows on it (the sum of their counts).
+    ``classes`` must be closed: every class on a resource that a class of ``classes`` crosses is
+    itself in ``classes`` (a connected component, or a union of them). ``plan`` is
+    ``FillPlan.of(classes, crosses)``, given when the caller keeps plans.
     """
-    unfrozen = set(classes)
-    if len(unfrozen) == 1:
-        (c,) = unfrozen
-        return {c: min(capacity[r] for r in crosses[c]) / count[c]}
-    rates: dict[int, float] = {}
-    remaining: dict[int, float] = {}
-    weight: dict[int, int] = {}
-    for c in unfrozen:
-        for r in crosses[c]:
-            if r not in weight:
-                remaining[r] = capacity[r]
-                weight[r] = flows_on[r]
-    while unfrozen:
-        best, share = -1, float("inf")
-        for r, w in weight.items():
-            if w and remaining[r] < share * w:
-                best, share = r, remaining[r] / w
-        share = max(share, 0.0)
-        for c in on[best]:
-            if c in unfrozen:
-                unfrozen.discard(c)
-                rates[c] = share
-                n = count[c]
-                for r in crosses[c]:
-                    remaining[r] -= share * n
-                    weight[r] -= n
-    return rates
+    if len(classes) == 1:
+        c = classes[0]
+        return {c: min(map(capacity.__getitem__, crosses[c])) / count[c]}
+    if plan is None:
+        plan = FillPlan.of(classes, crosses)
+    order, local = plan.order, plan.local
+    remaining = list(map(capacity.__getitem__, order))
+    weight = list(map(flows_on.__getitem__, order))  # unfrozen flows on each resource
+    scan = range(len(order))
+    rates: dict[int, float] = {}  # the frozen classes
+    unfrozen = len(classes)
+    while True:
+        best, share = -1, _INF
+        for k in scan:
+            w = weight[k]
+            if w and remaining[k] < share * w:
+                best, share = k, remaining[k] / w
+        if share < 0.0:  # rounding left the resource a hair below zero
+            share = 0.0
+        freeze = [c for c in on[order[best]] if c not in rates]
+        unfrozen -= len(freeze)
+        if not unfrozen:  # the last round: nothing is left to share
+            rates.update(dict.fromkeys(freeze, share))
+            return rates
+        for c in freeze:
+            rates[c] = share
+            n = count[c]
+            for k in local[c]:
+                remaining[k] -= share * n
+                weight[k] -= n

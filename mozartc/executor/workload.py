@@ -20,6 +20,7 @@ Every instruction becomes one of three kinds of work (docs/executor.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from mozartc.errors import MozartError, VerifyError
 from mozartc.hw.cost import chiplet_gemm, switch_reduction_time, transfer_time
@@ -59,6 +60,7 @@ class Workload:
 
     Flows that share exactly the same resources form a *class* (``flow_class``, -1 for other work;
     ``class_resources`` per class): max-min fairness gives every flow of a class the same rate.
+    ``unit`` is serial work's compute resource (-1 for other work).
     """
 
     topology: Topology
@@ -71,23 +73,29 @@ class Workload:
     capacity: list[float]
     flow_class: list[int]
     class_resources: list[tuple[int, ...]]
+    unit: list[int]
 
     @classmethod
     def of(cls, stream: Stream, topology: Topology, options: ExecOptions) -> Workload:
         """The work of every instruction of a verified ``stream`` on ``topology`` (module docstring)."""
         builder = _Builder(topology, options)
-        n = len(stream.instrs)
-        mode, shared, used = [0] * n, [()] * n, [()] * n  # type: list[int], list[tuple[int, ...]], list[tuple[int, ...]]
-        amount, latency, lone = [0.0] * n, [0.0] * n, [0.0] * n
-        for i, instr in enumerate(stream.instrs):
-            mode[i], shared[i], used[i], amount[i], latency[i], lone[i] = builder.work(instr)
+        # instructions with the same fields ask the same of the machine: work out each distinct one once
+        memo: dict[tuple[object, ...], Work] = {}
+        works = [memo.get(key) or memo.setdefault(key, builder.work(instr))
+                 for key, instr in zip(map(_FIELDS, stream.instrs), stream.instrs, strict=True)]
+        n = len(works)
+        mode, shared, used, amount, latency, lone = (list(col) for col in zip(*works, strict=True)) if n else \
+            ([], [], [], [], [], [])
         capacity = [r.bandwidth_gbps * GBPS_BYTES for r in topology.resources]
         classes: dict[tuple[int, ...], int] = {}
         flow_class = [classes.setdefault(shared[i], len(classes)) if mode[i] == FLOW else -1 for i in range(n)]
-        return cls(topology, mode, shared, used, amount, latency, lone, capacity, flow_class, list(classes))
+        unit = [u[0] if m == SERIAL else -1 for m, u in zip(mode, used, strict=True)]
+        return cls(topology, mode, shared, used, amount, latency, lone, capacity, flow_class, list(classes), unit)
 
 
 Work = tuple[int, tuple[int, ...], tuple[int, ...], float, float, float]
+#: every field :meth:`_Builder.work` reads
+_FIELDS = attrgetter("op", "src", "dst", "unit", "bytes", "flops", "m", "k", "n", "count", "inputs")
 
 
 class _Builder:
