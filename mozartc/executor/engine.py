@@ -177,7 +177,7 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
     4. ``now`` moves to the next event: a class's head flow has moved its bytes (it finishes one
        latency later), or an instruction finishes. A chiplet whose work finishes then starts its
        next queued work at once if that was queued before ``now`` (nothing readied at ``now`` can
-       come before it, so step 2 would pick it); otherwise it waits for step 2.
+       come before it, so step 2 would pick it) and lasts; otherwise it waits for step 2.
 
     A chiplet's queue is a list sorted by ``(ready time, index)`` read from ``head``: work is
     queued in time order, so it is appended, and inserted in place only when it readies at the
@@ -198,7 +198,7 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
     running = [-1] * n_res  # per chiplet, the instruction on its arrays
     last_on = [-1] * n_res  # per chiplet, the last instruction that finished there
     done: list[tuple[float, int]] = []  # heap of (time, index): an instruction finishes
-    heappush, heappop = heapq.heappush, heapq.heappop
+    heappush, heappop, heapreplace = heapq.heappush, heapq.heappop, heapq.heapreplace
     join, pop_done, reshare = flows.join, flows.pop_done, flows.reshare
     touched, emptied, zone_due = flows.touched, flows.emptied, flows.zone_due
     finished_now = [n]  # a stack: the lowest index on top
@@ -259,29 +259,34 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
                 finish[i] = now + latency[i]
                 heappush(done, (finish[i], i))
         while done and done[0][0] <= now:
-            i = heappop(done)[1]
+            i = done[0][1]
             finished_now.append(i)
             u = unit_of[i]
             if u != -1:
                 last_on[u] = i
+                # work queued before ``now`` is next on these arrays whatever readies at ``now`` (step 2
+                # would pick it): start it at once if it finishes after ``now``
+                q, k = queue[u], head[u]
+                if k < len(q) and q[k][0] < now:
+                    j = q[k][1]
+                    t = now + amount[j]
+                    if t > now:
+                        head[u] = k + 1
+                        pred[j] = i
+                        start[j] = now
+                        running[u] = j
+                        finish[j] = t
+                        heapreplace(done, (t, j))
+                        continue
                 freed.append(u)
+            heappop(done)
         finished_now.reverse()  # popped in (time, index) order, all at ``now``: pop() takes the lowest index
-        for u in freed:
-            q, k = queue[u], head[u]
-            if k < len(q) and q[k][0] < now:
-                j = q[k][1]
-                head[u] = k + 1
-                pred[j] = last_on[u]
-                start[j] = now
-                running[u] = j
-                finish[j] = now + amount[j]
-                heappush(done, (finish[j], j))
-            else:
-                running[u] = -1
-                kicked.add(u)
-                if k == len(q):
-                    q.clear()
-                    head[u] = 0
+        for u in freed:  # their next work, if any, is chosen in step 2
+            running[u] = -1
+            kicked.add(u)
+            if head[u] == len(queue[u]):
+                queue[u].clear()
+                head[u] = 0
         freed.clear()
     return Simulated(start, finish, sent, [-1 if p == n else p for p in pred], flows.log)
 

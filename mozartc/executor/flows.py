@@ -44,8 +44,7 @@ class FlowClasses:
         self.moved = [0.0] * n_cls
         self.since = [0.0] * n_cls
         self.due = [_INF] * n_cls  # when the head flow of each class is done at the current rate
-        self.logged_rate = [0.0] * n_cls  # rate and flow count of each class's last log row
-        self.logged_size = [0] * n_cls
+        self.logged_size = [0] * n_cls  # the flow count of each class's last log row (its rate is ``rate``)
         self.on: list[dict[int, None]] = [{} for _ in range(n_res)]  # active classes per resource
         self.flows_on = [0] * n_res  # active flows per resource
         self.log: list[float] = []  # flat: four numbers a row
@@ -57,6 +56,8 @@ class FlowClasses:
         self.heads: set[int] = set()
         self.emptied: list[int] = []
         self._plans: dict[tuple[int, ...], FillPlan] = {}  # per set of active classes
+        # per zone, its active classes and their plan while no class starts or stops (None: recompute)
+        self._zone_active: list[tuple[tuple[int, ...], FillPlan | None] | None] = [None] * len(self.zone_classes)
 
     def join(self, i: int, c: int, nbytes: float, now: float) -> None:
         """Flow ``i`` of class ``c`` starts moving ``nbytes`` at ``now``."""
@@ -64,11 +65,11 @@ class FlowClasses:
         crosses = self.crosses[c]
         if heap:
             self.moved[c] += self.rate[c] * (now - self.since[c])
-        else:
+        else:  # ``rate`` keeps the class's last logged rate (0 once reshare saw it empty)
             self.moved[c] = 0.0
-            self.rate[c] = 0.0
             for r in crosses:
                 self.on[r][c] = None
+            self._zone_active[self.zone_of[c]] = None
         flows_on = self.flows_on
         for r in crosses:
             flows_on[r] += 1
@@ -116,6 +117,7 @@ class FlowClasses:
                 for r in crosses[c]:
                     del self.on[r][c]
                 self.emptied.append(c)
+                self._zone_active[self.zone_of[c]] = None
             self.touched.add(self.zone_of[c])
             self.heads.add(c)
         return out
@@ -129,46 +131,62 @@ class FlowClasses:
         if not self.touched and not self.emptied:
             return
         rate, moved, since, due, size, log = self.rate, self.moved, self.since, self.due, self.size, self.log
-        logged_rate, logged_size = self.logged_rate, self.logged_size
+        logged_size = self.logged_size
         for c in self.emptied:
             if size[c]:
                 continue  # a flow joined again at this instant: the class is recomputed below
             rate[c] = 0.0
             due[c] = _INF
-            logged_rate[c] = 0.0
             logged_size[c] = 0
             log += (c, now, 0.0, 0)
         self.emptied.clear()
-        touched = sorted(self.touched)
-        self.touched.clear()
-        zones = self.zone_classes
-        active = tuple(filter(size.__getitem__, zones[touched[0]] if len(touched) == 1 else
-                              [c for z in touched for c in zones[z]]))
+        touched = self.touched
+        if len(touched) == 1:
+            zones: list[int] | tuple[int] = (touched.pop(),)
+            active, plan = self._zone_active[zones[0]] or self._active_in(zones)
+        else:
+            zones = sorted(touched)
+            touched.clear()
+            active, plan = self._active_in(zones)
         heads, members = self.heads, self.members
         if active:
-            plan = self._plans.get(active)
-            if plan is None and len(active) > 1:
-                plan = self._plans[active] = FillPlan.of(active, self.crosses)
             rates = max_min_rates(active, self.crosses, size, self.capacity, self.on, self.flows_on, plan)
             for c in active:
                 new, old = rates[c], rate[c]
+                n = size[c]
                 if new != old:
                     moved[c] += old * (now - since[c])
                     since[c] = now
                     rate[c] = new
-                elif c not in heads:
-                    continue  # same rate, same flows (a flow joining or leaving puts its class in heads)
-                left = members[c][0][0] - moved[c] - new * (now - since[c])
-                due[c] = now + (left / new if left > 0.0 else 0.0)
-                n = size[c]
-                if new != logged_rate[c] or n != logged_size[c]:
-                    logged_rate[c] = new
                     logged_size[c] = n
                     log += (c, now, new, n)
+                elif c not in heads:
+                    continue  # same rate, same flows (a flow joining or leaving puts its class in heads)
+                elif n != logged_size[c]:
+                    logged_size[c] = n
+                    log += (c, now, new, n)
+                left = members[c][0][0] - moved[c] - new * (now - since[c])
+                due[c] = now + (left / new if left > 0.0 else 0.0)
         heads.clear()
-        zone_due = self.zone_due
-        for z in touched:
-            zone_due[z] = min(map(due.__getitem__, zones[z]))
+        if len(zones) == 1:  # classes without flows are never due
+            self.zone_due[zones[0]] = min(map(due.__getitem__, active)) if active else _INF
+        else:
+            for z in zones:
+                self.zone_due[z] = min(map(due.__getitem__, self.zone_classes[z]))
+
+    def _active_in(self, zones: list[int] | tuple[int]) -> tuple[tuple[int, ...], FillPlan | None]:
+        """The active classes of ``zones`` (in zone, then class order) and their fill plan; remembered
+        for a single zone until one of its classes starts or stops."""
+        size, zone_classes = self.size, self.zone_classes
+        active = tuple(c for z in zones for c in zone_classes[z] if size[c])
+        plan = None
+        if len(active) > 1:
+            plan = self._plans.get(active)
+            if plan is None:
+                plan = self._plans[active] = FillPlan.of(active, self.crosses, self.capacity)
+        if len(zones) == 1:
+            self._zone_active[zones[0]] = (active, plan)
+        return active, plan
 
 
 def _zones(crosses: list[tuple[int, ...]], n_res: int) -> tuple[list[int], list[list[int]]]:
