@@ -120,7 +120,7 @@ def cpsat(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:
     if 0 < options.cpsat_max_experts < problem.num_experts:
         # measured: on 64- and 128-expert layers CP-SAT returns its hint's pair objective at
         # time limits 0.1 and 0.5 (gap ~30%), so the solve is skipped and the layout is greedy+refine
-        kept = refine(problem, options)
+        kept = refine(problem, options, start)
         info = dict(kept.info)
         info.update({"status": "skipped", "chosen": "greedy+refine", "greedy_C_T": info.pop("start_C_T")})
         return LayerClustering(kept.assignment, info)

@@ -201,9 +201,11 @@ def local_search(
     return state.a, steps
 
 
-def refine(problem: LayerProblem, options: ClusterOptions) -> LayerClustering:
-    """Algorithm 1 followed by C_T local search (kept only if it lowers C_T on all tokens)."""
-    start = greedy(problem, options).assignment
+def refine(problem: LayerProblem, options: ClusterOptions, start: np.ndarray | None = None) -> LayerClustering:
+    """Algorithm 1 (or its result ``start``, when the caller has it) followed by C_T local search (kept
+    only if it lowers C_T on all tokens)."""
+    if start is None:
+        start = greedy(problem, options).assignment
     began = time.perf_counter()
     result, swaps = local_search(problem, start, options)
     before, after = problem.c_t(start), problem.c_t(result)
