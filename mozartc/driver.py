@@ -163,9 +163,11 @@ def time_stream(stream: Stream, target: Target, module: Module | None = None,
     warning, if it has one (the compile recorded that its training state does not fit DRAM)."""
     from mozartc.executor.engine import execute
     from mozartc.executor.report import make_report
+    from mozartc.isa.signatures import StreamSignatures
 
-    timeline = execute(stream, target, options)
-    report = make_report(timeline)
+    signatures = StreamSignatures.of(stream)  # read once for the verifier, the executor and the report
+    timeline = execute(stream, target, options, signatures=signatures)
+    report = make_report(timeline, signatures=signatures)
     warning = module.attrs.get("capacity_warning") if module is not None else None
     if warning is not None:
         report["capacity_warning"] = warning

@@ -12,6 +12,7 @@ from mozartc.executor.workload import ExecOptions
 from mozartc.hw import Target, default_target_path, load_target
 from mozartc.hw.topology import Topology
 from mozartc.isa.mzs import parse_stream_file
+from mozartc.isa.signatures import StreamSignatures
 from mozartc.isa.verify import verify_stream
 
 
@@ -34,10 +35,11 @@ def run_stream_file(path: str | Path, target: Target | str | Path | None = None,
     parsed = parse_stream_file(path)
     machine = target if isinstance(target, Target) else load_target(target or default_target_path())
     topology = Topology.of(machine)
-    verify_stream(parsed.stream, machine, parsed.source, topology=topology)
+    signatures = StreamSignatures.of(parsed.stream)  # read once for the verifier, the executor and the report
+    verify_stream(parsed.stream, machine, parsed.source, topology=topology, signatures=signatures)
     notes: list[str] = []
     emitted_for = parsed.stream.attrs.get("target")
     if isinstance(emitted_for, str) and emitted_for != machine.name:
         notes.append(f"{path}: stream was emitted for target '{emitted_for}', timing it on '{machine.name}'")
-    timeline = execute(parsed.stream, machine, options, check=False, topology=topology)
-    return RunResult(timeline, make_report(timeline), notes)
+    timeline = execute(parsed.stream, machine, options, check=False, topology=topology, signatures=signatures)
+    return RunResult(timeline, make_report(timeline, signatures=signatures), notes)

@@ -31,6 +31,7 @@ What counts as a MAC and an SRAM access (the modelling choices, docs/energy.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ from mozartc.executor.workload import FLOW
 from mozartc.hw.cost import chiplet_gemm
 from mozartc.hw.schema import EnergySpec
 from mozartc.isa.instr import Instr
+from mozartc.isa.signatures import StreamSignatures, instr_of
 
 #: energy components in report order (``total`` is their sum)
 COMPONENTS: tuple[str, ...] = ("compute", "sram", "links", "switch", "dram", "ssd", "static")
@@ -59,13 +61,15 @@ class Activity:
     seconds: float
 
 
-def step_energy(tl: Timeline, energy: EnergySpec | None = None) -> dict[str, float] | None:
+def step_energy(tl: Timeline, energy: EnergySpec | None = None,
+                signatures: StreamSignatures | None = None) -> dict[str, float] | None:
     """Joules per component and ``total`` for the timed step ``tl``; None when the target has no
-    ``[energy]`` table (``energy`` overrides the target's table, e.g. for a sensitivity study)."""
+    ``[energy]`` table (``energy`` overrides the target's table, e.g. for a sensitivity study).
+    ``signatures`` is ``StreamSignatures.of(tl.stream)`` when the caller has it."""
     table = energy if energy is not None else tl.target.spec.energy
     if table is None:
         return None
-    return price(activity(tl, table.gemm_sram_reads), tl, table)
+    return price(activity(tl, table.gemm_sram_reads, signatures), tl, table)
 
 
 def price(act: Activity, tl: Timeline, table: EnergySpec) -> dict[str, float]:
@@ -95,28 +99,15 @@ def price(act: Activity, tl: Timeline, table: EnergySpec) -> dict[str, float]:
     return out
 
 
-def activity(tl: Timeline, gemm_sram_reads: str = "once") -> Activity:
-    """Count MACs, SRAM bits, and the bits every link, crossbar and DRAM channel carried in ``tl``."""
-    target, topo = tl.target, tl.topology
-    element = target.bytes_per_element
-    chiplet = {c.name for c in target.chiplets}
-    gemm_elements: dict[tuple[str, int, int, int], int] = {}
-    macs = 0.0
-    sram_bytes = 0.0
-    adds = 0.0
-    for instr in tl.stream.instrs:
-        op = instr.op
-        if op == "gemm":
-            macs += instr.m * instr.k * instr.n * instr.count
-            sram_bytes += instr.count * element * _gemm_elements(instr, tl, gemm_sram_reads, gemm_elements)
-        elif op == "compute":
-            macs += instr.flops / 2
-            sram_bytes += 1.5 * instr.flops * element
-        elif op in ("load", "store", "send"):
-            ends = (instr.src in chiplet) + (instr.dst in chiplet)
-            sram_bytes += ends * instr.bytes
-        elif op == "reduce":
-            adds += (instr.inputs - 1) * instr.bytes / element
+def activity(tl: Timeline, gemm_sram_reads: str = "once", signatures: StreamSignatures | None = None) -> Activity:
+    """Count MACs, SRAM bits, and the bits every link, crossbar and DRAM channel carried in ``tl``.
+
+    ``signatures`` is ``StreamSignatures.of(tl.stream)`` when the caller has it: the sums then come
+    from each distinct signature's terms times its count when that is exact (:func:`_exact_sums`)."""
+    topo = tl.topology
+    terms = _Terms(tl, gemm_sram_reads)
+    sums = _exact_sums(terms, signatures) if signatures is not None else None
+    macs, sram_bytes, adds = sums if sums is not None else _sequential_sums(terms, tl.stream.instrs)
     carried = _bytes_per_resource(tl)
     links = switch = 0.0
     dram: dict[str, float] = {}
@@ -129,6 +120,70 @@ def activity(tl: Timeline, gemm_sram_reads: str = "once") -> Activity:
         elif resource.kind == "dram":
             dram[resource.name.removeprefix("dram:")] = bits
     return Activity(macs, sram_bytes * 8, links, switch, adds, dram, tl.step_time)
+
+
+class _Terms:
+    """What one instruction adds to the MACs, the SRAM bytes and the reduction adds (module docstring)."""
+
+    def __init__(self, tl: Timeline, gemm_sram_reads: str) -> None:
+        self.tl = tl
+        self.reads = gemm_sram_reads
+        self.element = tl.target.bytes_per_element
+        self.chiplet = {c.name for c in tl.target.chiplets}
+        self.gemm_elements: dict[tuple[str, int, int, int], int] = {}
+
+    def of(self, instr: Instr) -> tuple[float, float, float]:
+        """(MACs, SRAM bytes, adds) of ``instr``."""
+        op, element = instr.op, self.element
+        if op == "gemm":
+            return (instr.m * instr.k * instr.n * instr.count,
+                    instr.count * element * _gemm_elements(instr, self.tl, self.reads, self.gemm_elements), 0)
+        if op == "compute":
+            return instr.flops / 2, 1.5 * instr.flops * element, 0
+        if op in ("load", "store", "send"):
+            return 0, ((instr.src in self.chiplet) + (instr.dst in self.chiplet)) * instr.bytes, 0
+        if op == "reduce":
+            return 0, 0, (instr.inputs - 1) * instr.bytes / element
+        return 0, 0, 0
+
+
+def _sequential_sums(terms: _Terms, instrs: Sequence[Instr]) -> tuple[float, float, float]:
+    """The MACs, SRAM bytes and adds of ``instrs``, added up in stream order."""
+    macs = sram_bytes = adds = 0.0
+    for instr in instrs:
+        a, b, c = terms.of(instr)
+        macs += a
+        sram_bytes += b
+        adds += c
+    return macs, sram_bytes, adds
+
+
+#: terms and sums below are multiples of 1 / _QUANTUM, so sums below 2**53 / _QUANTUM are exact in floats
+_QUANTUM = 4
+
+
+def _exact_sums(terms: _Terms, signatures: StreamSignatures) -> tuple[float, float, float] | None:
+    """:func:`_sequential_sums` from each distinct signature's terms times its count, or None when
+    that could differ: the stream-order float sums equal the exact sums when every term is a
+    non-negative multiple of ``1 / _QUANTUM`` and every sum stays below ``2**53 / _QUANTUM`` (then no
+    partial sum is ever rounded)."""
+    index = signatures.index
+    if index is None:
+        return None
+    counts = np.bincount(index.of, minlength=len(index.distinct)).tolist()
+    quanta = [0, 0, 0]
+    for signature, times in zip(index.distinct, counts, strict=True):
+        for j, term in enumerate(terms.of(instr_of(signature))):
+            scaled = term * _QUANTUM
+            if not (0 <= scaled < _EXACT and float(scaled).is_integer()):
+                return None
+            quanta[j] += int(scaled) * times
+    if max(quanta) >= _EXACT:
+        return None
+    return quanta[0] / _QUANTUM, quanta[1] / _QUANTUM, quanta[2] / _QUANTUM
+
+
+_EXACT = 2**53
 
 
 def _bytes_per_resource(tl: Timeline) -> np.ndarray:
@@ -166,10 +221,11 @@ def tokens_per_step(attrs: dict[str, str | int | float | bool]) -> int | None:
     return total
 
 
-def energy_report(tl: Timeline) -> dict[str, object]:
+def energy_report(tl: Timeline, signatures: StreamSignatures | None = None) -> dict[str, object]:
     """The report keys of the energy model: ``energy_j``, ``energy_per_token_j``, ``average_power_w``,
-    ``tokens_per_step``; empty when the target has no ``[energy]`` table."""
-    joules = step_energy(tl)
+    ``tokens_per_step``; empty when the target has no ``[energy]`` table. ``signatures`` is
+    ``StreamSignatures.of(tl.stream)`` when the caller has it."""
+    joules = step_energy(tl, signatures=signatures)
     if joules is None:
         return {}
     tokens = tokens_per_step(tl.stream.attrs)

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import bisect
 import heapq
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from mozartc.gcpause import gc_paused
 from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import KINDS, Stream
+from mozartc.isa.signatures import DepEdges, SignatureIndex, StreamSignatures
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,56 +114,55 @@ class Timeline:
 
 
 def execute(stream: Stream, target: Target, options: ExecOptions | None = None, check: bool = True,
-            topology: Topology | None = None) -> Timeline:
+            topology: Topology | None = None, signatures: StreamSignatures | None = None) -> Timeline:
     """Time ``stream`` on ``target`` (see the module docstring for the model).
 
     ``check`` runs :func:`mozartc.isa.verify.verify_stream` first (skip it only for a stream already
-    verified against this target). ``topology`` is ``Topology.of(target)`` when the caller has it.
+    verified against this target). ``topology`` is ``Topology.of(target)`` and ``signatures``
+    ``StreamSignatures.of(stream)`` when the caller has them.
     """
     with gc_paused():
-        return _execute(stream, target, options, check, topology)
+        return _execute(stream, target, options, check, topology, signatures or StreamSignatures.of(stream))
 
 
 def _execute(stream: Stream, target: Target, options: ExecOptions | None, check: bool,
-             topology: Topology | None) -> Timeline:
+             topology: Topology | None, signatures: StreamSignatures) -> Timeline:
     opts = options or ExecOptions()
     opts.check()
     topo = topology if topology is not None else Topology.of(target)
     if check:
         from mozartc.isa.verify import verify_stream
 
-        verify_stream(stream, target, topology=topo)
-    work = Workload.of(stream, topo, opts)
-    instrs = stream.instrs
-    n = len(instrs)
-    sim = simulate(work, list(map(_DEPS, instrs)))
-    counts = np.fromiter(map(len, work.used), dtype=np.int64, count=n)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    flat = np.fromiter(chain.from_iterable(work.used), dtype=np.int64, count=int(ptr[-1]))
-    kind_ids = {k: i for i, k in enumerate(KINDS)}
-    start_a = np.array(sim.start, dtype=np.float64)
-    finish_a = np.array(sim.finish, dtype=np.float64)
+        verify_stream(stream, target, topology=topo, signatures=signatures)
+    work = Workload.of(stream, topo, opts, signatures)
+    sim = simulate(work, signatures.deps, signatures.edges)
+    start_a = np.frombuffer(sim.start, dtype=np.float64)
+    finish_a = np.frombuffer(sim.finish, dtype=np.float64)
+    pred = np.frombuffer(sim.pred, dtype=np.int64)
+    pred[pred == len(pred)] = -1
     return Timeline(
         stream=stream, target=target, options=opts, topology=topo,
         resources=tuple(r.name for r in topo.resources), capacity_Bps=tuple(work.capacity),
         start=start_a, finish=finish_a, duration=finish_a - start_a,
-        lone=np.array(work.lone, dtype=np.float64), mode=np.array(work.mode, dtype=np.int64),
-        amount=np.array(work.amount, dtype=np.float64), pred=np.array(sim.pred, dtype=np.int64),
-        kind=np.fromiter(map(kind_ids.__getitem__, map(_KIND, instrs)), dtype=np.int64, count=n),
-        res_ptr=ptr, res_index=flat,
-        sent=np.array(sim.sent, dtype=np.float64),
-        flow_class=np.array(work.flow_class, dtype=np.int64), class_resources=tuple(work.class_resources),
-        class_log=np.array(sim.log, dtype=np.float64).reshape(-1, 4),
+        lone=work.lone, mode=work.mode, amount=work.amount, pred=pred,
+        kind=_kinds(signatures.index)[work.signature], res_ptr=work.res_ptr, res_index=work.res_index,
+        sent=np.frombuffer(sim.sent, dtype=np.float64),
+        flow_class=work.flow_class, class_resources=tuple(work.class_resources),
+        class_log=np.fromiter(sim.log, dtype=np.float64, count=len(sim.log)).reshape(-1, 4),
     )
 
 
-_DEPS = attrgetter("deps")
-_KIND = attrgetter("kind")
+def _kinds(index: SignatureIndex | None) -> np.ndarray:
+    """The position in ``KINDS`` of each distinct signature's kind."""
+    assert index is not None  # Workload.of has checked
+    return np.array([KINDS.index(signature[1]) for signature in index.distinct], dtype=np.int64)
 
 
-def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
+def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | None = None) -> Simulated:
     """The event loop (module docstring); returns start, finish, transmit end, pred and the class log.
+
+    ``edges`` are ``deps`` as arrays (:attr:`~mozartc.isa.signatures.StreamSignatures.edges`) when the
+    caller has them.
 
     Flows live in :class:`~mozartc.executor.flows.FlowClasses`; serial work queues per chiplet;
     barriers finish when ready. Each turn of the loop handles one instant ``now``:
@@ -184,14 +184,16 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
     same instant as queued work of a higher index.
     """
     n = len(deps)
-    mode, amount, latency, flow_class, unit_of = work.mode, work.amount, work.latency, work.flow_class, work.unit
+    mode, amount, latency = work.mode.tolist(), work.amount.tolist(), work.latency.tolist()
+    flow_class, unit_of = work.flow_class.tolist(), work.unit.tolist()
     n_res = len(work.capacity)
     flows = FlowClasses(work.class_resources, work.capacity)
-    child_index, child_ptr, missing = _children(deps)
-    start = [0.0] * n
-    finish = [0.0] * n
-    sent = [0.0] * n  # when a flow's last byte left (finish - latency)
-    pred = [-1] * n  # n (the virtual start) until the end
+    child_index, child_ptr, missing = _children(edges or _edges(deps))
+    # written once or twice per instruction, never read: C arrays the Timeline takes without copying
+    start = array("d", bytes(8 * n))
+    finish = array("d", bytes(8 * n))
+    sent = array("d", bytes(8 * n))  # when a flow's last byte left (finish - latency)
+    pred = array("q", [-1]) * n  # n (the virtual start) until the end
     ready_pred = [-1] * n
     queue: list[list[tuple[float, int]]] = [[] for _ in range(n_res)]  # per chiplet, sorted
     head = [0] * n_res  # the first item of each queue not started yet
@@ -243,8 +245,8 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
                     pred[j] = prev if ready_at < now and prev != -1 else ready_pred[j]
                     start[j] = now
                     running[u] = j
-                    finish[j] = now + amount[j]
-                    heappush(done, (finish[j], j))
+                    finish[j] = t = now + amount[j]
+                    heappush(done, (t, j))
             kicked.clear()
         if touched or emptied:  # 3.
             reshare(now)
@@ -256,8 +258,8 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
         if t_flow <= now:
             for i in pop_done(now):
                 sent[i] = now
-                finish[i] = now + latency[i]
-                heappush(done, (finish[i], i))
+                finish[i] = t = now + latency[i]
+                heappush(done, (t, i))
         while done and done[0][0] <= now:
             i = done[0][1]
             finished_now.append(i)
@@ -288,33 +290,38 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]]) -> Simulated:
                 queue[u].clear()
                 head[u] = 0
         freed.clear()
-    return Simulated(start, finish, sent, [-1 if p == n else p for p in pred], flows.log)
+    return Simulated(start, finish, sent, pred, flows.log)
 
 
-def _children(deps: Sequence[Sequence[int]]) -> tuple[list[int], list[int], list[int]]:
+def _edges(deps: Sequence[Sequence[int]]) -> DepEdges:
+    """``deps`` as arrays (integers only, as after verification)."""
+    counts = np.fromiter(map(len, deps), dtype=np.int64, count=len(deps))
+    owner = np.repeat(np.arange(len(deps), dtype=np.int64), counts)
+    return DepEdges(counts, np.fromiter(chain.from_iterable(deps), dtype=np.int64, count=owner.size), owner)
+
+
+def _children(edges: DepEdges) -> tuple[list[int], list[int], list[int]]:
     """The dependants of every instruction, in stream order, as ``index[ptr[i]:ptr[i + 1]]``, and the
-    number of dependencies of each (one sort of the flattened edges instead of a list per instruction).
+    number of dependencies of each (one sort of the dependency edges instead of a list per instruction).
 
     Instructions without dependencies depend on a virtual instruction ``n`` (the start of the step)."""
-    n = len(deps)
-    counts = np.fromiter(map(len, deps), dtype=np.int64, count=n)
-    roots = counts == 0
-    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
-    flat = np.fromiter(chain.from_iterable(deps), dtype=np.int64, count=owner.size)
-    index = np.concatenate([owner[np.argsort(flat, kind="stable")], np.flatnonzero(roots)])
+    n = len(edges.count)
+    roots = edges.count == 0
+    index = np.concatenate([edges.owner[np.argsort(edges.target, kind="stable")], np.flatnonzero(roots)])
     ptr = np.zeros(n + 2, dtype=np.int64)
-    np.cumsum(np.bincount(flat, minlength=n), out=ptr[1:n + 1])
+    np.cumsum(np.bincount(edges.target, minlength=n), out=ptr[1:n + 1])
     ptr[n + 1] = index.size
-    return index.tolist(), ptr.tolist(), (counts + roots).tolist()
+    return index.tolist(), ptr.tolist(), (edges.count + roots).tolist()
 
 
 @dataclass(frozen=True)
 class Simulated:
-    """What :func:`simulate` returns (lists indexed like the stream; ``log`` holds the rows
-    ``(class, time, rate per flow, flows)`` one after the other)."""
+    """What :func:`simulate` returns (arrays indexed like the stream; ``pred`` is ``len(start)`` where
+    nothing let the instruction start; ``log`` holds the rows ``(class, time, rate per flow, flows)``
+    one after the other)."""
 
-    start: list[float]
-    finish: list[float]
-    sent: list[float]
-    pred: list[int]
+    start: array[float]
+    finish: array[float]
+    sent: array[float]
+    pred: array[int]
     log: list[float]

@@ -21,6 +21,7 @@ assignment, not a heap entry.
 from __future__ import annotations
 
 import heapq
+from itertools import chain
 
 from mozartc.executor.sharing import FillPlan, max_min_rates
 
@@ -178,7 +179,8 @@ class FlowClasses:
         """The active classes of ``zones`` (in zone, then class order) and their fill plan; remembered
         for a single zone until one of its classes starts or stops."""
         size, zone_classes = self.size, self.zone_classes
-        active = tuple(c for z in zones for c in zone_classes[z] if size[c])
+        active = tuple(filter(size.__getitem__, zone_classes[zones[0]] if len(zones) == 1 else
+                              chain.from_iterable(map(zone_classes.__getitem__, zones))))
         plan = None
         if len(active) > 1:
             plan = self._plans.get(active)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,9 @@ from mozartc.executor.energy import COMPONENTS, energy_report
 from mozartc.executor.engine import Timeline
 from mozartc.executor.memory import dram_bytes, memory_lines, sram_bytes
 from mozartc.executor.workload import FLOW, SERIAL
+from mozartc.gcpause import gc_paused
 from mozartc.isa.instr import KINDS
+from mozartc.isa.signatures import StreamSignatures
 from mozartc.units import fmt_seconds, fmt_si
 from mozartc.version import __version__
 
@@ -142,8 +145,10 @@ def critical_path(tl: Timeline) -> dict[str, float]:
     return out
 
 
-def lower_bounds(tl: Timeline) -> dict[str, tuple[float, str]]:
-    """The largest per-resource bound of each family and the dependency-chain bound, with their source."""
+def lower_bounds(tl: Timeline, signatures: StreamSignatures | None = None) -> dict[str, tuple[float, str]]:
+    """The largest per-resource bound of each family and the dependency-chain bound, with their source.
+
+    ``signatures`` is ``StreamSignatures.of(tl.stream)`` when the caller has it (for the dependencies)."""
     work = resource_work(tl).tolist()
     best: dict[str, tuple[float, str]] = {}
     for r, resource in enumerate(tl.topology.resources):
@@ -155,17 +160,20 @@ def lower_bounds(tl: Timeline) -> dict[str, tuple[float, str]]:
             value, why = work[r], f"{name}: summed compute time"
         if family not in best or value > best[family][0]:
             best[family] = (value, why)
-    best["dependency_chain"] = (_longest_chain(tl), "dependency chain: longest chain of lone instruction times")
+    deps = signatures.deps if signatures is not None else [i.deps for i in tl.stream.instrs]
+    best["dependency_chain"] = (_longest_chain(tl, deps), "dependency chain: longest chain of lone instruction times")
     return best
 
 
-def _longest_chain(tl: Timeline) -> float:
+def _longest_chain(tl: Timeline, deps: Sequence[Sequence[int]]) -> float:
     """``chain[i] = lone[i] + max(chain[d] for d in deps)``; the maximum over all instructions."""
-    dur = tl.lone.tolist()
-    chain = [0.0] * len(dur)
-    get = chain.__getitem__
-    for i, instr in enumerate(tl.stream.instrs):
-        chain[i] = dur[i] + (max(map(get, instr.deps)) if instr.deps else 0.0)
+    chain: list[float] = []
+    append, get = chain.append, chain.__getitem__
+    for lone, before in zip(tl.lone.tolist(), deps, strict=True):
+        if len(before) == 1:  # the most common case, without max()
+            append(lone + chain[before[0]])
+        else:
+            append(lone + (max(map(get, before)) if before else 0.0))
     return max(chain, default=0.0)
 
 
@@ -181,23 +189,26 @@ def _round(value: Any) -> Any:
     return value
 
 
-def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = None) -> dict[str, Any]:
+def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = None,
+                signatures: StreamSignatures | None = None) -> dict[str, Any]:
     """The report of DESIGN.md's contract (plus details) as a plain, rounded dict.
 
     ``model``/``pipeline`` default to the stream's ``model``/``pipeline`` attributes; ``C_T`` comes
-    from the stream's ``C_T`` attribute (None when absent).
+    from the stream's ``C_T`` attribute (None when absent). ``signatures`` is
+    ``StreamSignatures.of(tl.stream)`` when the caller has it.
     """
+    with gc_paused():
+        return _make_report(tl, model, pipeline, signatures or StreamSignatures.of(tl.stream))
+
+
+def _make_report(tl: Timeline, model: str | None, pipeline: str | None, signatures: StreamSignatures) \
+        -> dict[str, Any]:
     attrs = tl.stream.attrs
     step = tl.step_time
-    bounds = lower_bounds(tl)
+    bounds = lower_bounds(tl, signatures)
     _, (bound, why) = max(bounds.items(), key=lambda kv: (kv[1][0], kv[0]))
     instrs = tl.stream.instrs
-    totals = {
-        "dram_read_bytes": sum(i.bytes for i in instrs if i.op == "load"),
-        "dram_write_bytes": sum(i.bytes for i in instrs if i.op == "store"),
-        "send_bytes": sum(i.bytes for i in instrs if i.op == "send"),
-        "gemm_flops": sum(2 * i.m * i.k * i.n * i.count for i in instrs if i.op == "gemm"),
-    }
+    totals = _totals(signatures)
     report: dict[str, Any] = {
         "report_schema": REPORT_SCHEMA,
         "mozartc_version": __version__,
@@ -222,8 +233,24 @@ def make_report(tl: Timeline, model: str | None = None, pipeline: str | None = N
                      "gemm_sram_bound": tl.options.gemm_sram_bound,
                      "model": "flow-level max-min sharing"},
     }
-    report.update(energy_report(tl))
+    report.update(energy_report(tl, signatures))
     return _round(report)
+
+
+def _totals(signatures: StreamSignatures) -> dict[str, int]:
+    """Bytes read from and written to DRAM, sent between chiplets, and GEMM FLOPs (``2·m·k·n·count``):
+    each distinct signature's share times the number of instructions with it (exact integers)."""
+    index = signatures.index
+    assert index is not None  # the stream was timed, so verified
+    totals = dict.fromkeys(("dram_read_bytes", "dram_write_bytes", "send_bytes", "gemm_flops"), 0)
+    key = {"load": "dram_read_bytes", "store": "dram_write_bytes", "send": "send_bytes"}
+    for (op, _, _, _, _, nbytes, _, m, k, n, count, _), times in zip(
+            index.distinct, np.bincount(index.of, minlength=len(index.distinct)).tolist(), strict=True):
+        if op in key:
+            totals[key[op]] += nbytes * times
+        elif op == "gemm":
+            totals["gemm_flops"] += 2 * m * k * n * count * times
+    return totals
 
 
 def report_json(report: dict[str, Any]) -> str:

@@ -82,6 +82,8 @@ def max_min_rates(classes: Sequence[int], crosses: Sequence[Sequence[int]], coun
     if plan is None:
         plan = FillPlan.of(classes, crosses, capacity)
     order, local = plan.order, plan.local
+    if len(order) == 1:  # one resource can fill (the others are dominated): one round freezes every class
+        return dict.fromkeys(classes, max(plan.capacity[0] / flows_on[order[0]], 0.0))
     remaining = plan.capacity.copy()
     weight = list(map(flows_on.__getitem__, order))  # unfrozen flows on each resource
     scan = range(len(order))

@@ -20,13 +20,15 @@ Every instruction becomes one of three kinds of work (docs/executor.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
+
+import numpy as np
 
 from mozartc.errors import MozartError, VerifyError
 from mozartc.hw.cost import chiplet_gemm, switch_reduction_time, transfer_time
 from mozartc.hw.target import GBPS_BYTES
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.signatures import StreamSignatures, instr_of
 
 #: work modes
 BARRIER, SERIAL, FLOW = 0, 1, 2
@@ -51,51 +53,79 @@ class ExecOptions:
 
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """Per instruction (lists indexed like the stream): what it asks of the machine.
+    """Per instruction (int64/float64 arrays indexed like the stream): what it asks of the machine.
 
-    ``mode``: :data:`FLOW`, :data:`SERIAL` or :data:`BARRIER`. Flows: ``shared`` are the resources
-    whose capacity it shares (binding ones), ``used`` every resource it crosses (for reports),
-    ``amount`` its bytes, ``latency`` seconds. Serial work: ``used`` is its chiplet's compute
-    resource, ``amount`` its duration in seconds. ``capacity`` is bytes/s per resource (0 for compute).
+    ``mode``: :data:`FLOW`, :data:`SERIAL` or :data:`BARRIER`. Flows: ``amount`` is its bytes,
+    ``latency`` seconds; it crosses the resources ``res_index[res_ptr[i]:res_ptr[i + 1]]`` (every
+    one, for reports) and shares the capacity of the binding ones, its class's resources. Serial
+    work: its chiplet's compute resource is ``unit`` (-1 for other work) and its only resource;
+    ``amount`` its duration in seconds. ``capacity`` is bytes/s per resource (0 for compute).
 
     Flows that share exactly the same resources form a *class* (``flow_class``, -1 for other work;
-    ``class_resources`` per class): max-min fairness gives every flow of a class the same rate.
-    ``unit`` is serial work's compute resource (-1 for other work).
+    ``class_resources`` per class, numbered in stream order): max-min fairness gives every flow of a
+    class the same rate. ``signature`` is the instruction's entry in the stream's distinct
+    signatures (:class:`~mozartc.isa.signatures.SignatureIndex`), which the work is computed from.
     """
 
     topology: Topology
-    mode: list[int]
-    shared: list[tuple[int, ...]]
-    used: list[tuple[int, ...]]
-    amount: list[float]
-    latency: list[float]
-    lone: list[float]
+    signature: np.ndarray
+    mode: np.ndarray
+    amount: np.ndarray
+    latency: np.ndarray
+    lone: np.ndarray
+    flow_class: np.ndarray
+    unit: np.ndarray
+    res_ptr: np.ndarray
+    res_index: np.ndarray
     capacity: list[float]
-    flow_class: list[int]
     class_resources: list[tuple[int, ...]]
-    unit: list[int]
 
     @classmethod
-    def of(cls, stream: Stream, topology: Topology, options: ExecOptions) -> Workload:
-        """The work of every instruction of a verified ``stream`` on ``topology`` (module docstring)."""
+    def of(cls, stream: Stream, topology: Topology, options: ExecOptions,
+           signatures: StreamSignatures | None = None) -> Workload:
+        """The work of every instruction of a verified ``stream`` on ``topology`` (module docstring);
+        ``signatures`` is ``StreamSignatures.of(stream)`` when the caller has it.
+
+        Instructions with the same signature ask the same of the machine, so the work of each
+        distinct signature is computed once and spread with numpy indexing."""
+        index = (signatures or StreamSignatures.of(stream)).index
+        if index is None:
+            raise VerifyError("an instruction field cannot be hashed: verify the stream first")
         builder = _Builder(topology, options)
-        # instructions with the same fields ask the same of the machine: work out each distinct one once
-        memo: dict[tuple[object, ...], Work] = {}
-        works = [memo.get(key) or memo.setdefault(key, builder.work(instr))
-                 for key, instr in zip(map(_FIELDS, stream.instrs), stream.instrs, strict=True)]
-        n = len(works)
-        mode, shared, used, amount, latency, lone = (list(col) for col in zip(*works, strict=True)) if n else \
-            ([], [], [], [], [], [])
+        classes: dict[tuple[int, ...], int] = {}  # numbered as first met: signatures are in stream order
+        table: list[tuple[int, float, float, float, int, int]] = []
+        used: list[tuple[int, ...]] = []
+        for signature in index.distinct:
+            mode, shared, uses, amount, latency, lone = builder.work(instr_of(signature))
+            flow_class = classes.setdefault(shared, len(classes)) if mode == FLOW else -1
+            table.append((mode, amount, latency, lone, flow_class, uses[0] if mode == SERIAL else -1))
+            used.append(uses)
+        of = index.of
+        columns = zip(*table, strict=True) if table else [()] * 6
+        types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int64)
+        modes, amounts, latencies, lones, flow_classes, units = (
+            np.array(col, dtype=dtype)[of] for col, dtype in zip(columns, types, strict=True))
+        res_ptr, res_index = _spread(used, of)
         capacity = [r.bandwidth_gbps * GBPS_BYTES for r in topology.resources]
-        classes: dict[tuple[int, ...], int] = {}
-        flow_class = [classes.setdefault(shared[i], len(classes)) if mode[i] == FLOW else -1 for i in range(n)]
-        unit = [u[0] if m == SERIAL else -1 for m, u in zip(mode, used, strict=True)]
-        return cls(topology, mode, shared, used, amount, latency, lone, capacity, flow_class, list(classes), unit)
+        return cls(topology, of, modes, amounts, latencies, lones, flow_classes, units, res_ptr, res_index, capacity,
+                   list(classes))
 
 
+def _spread(used: list[tuple[int, ...]], of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``res_ptr`` and ``res_index`` of instructions whose resources are ``used[of[i]]``: the rows of a
+    padded table, read row by row without the padding."""
+    width = max(map(len, used), default=0)
+    padded = np.full((len(used), width), -1, dtype=np.int64)
+    for row, resources in enumerate(used):
+        padded[row, :len(resources)] = resources
+    rows = padded[of]
+    res_ptr = np.zeros(len(of) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, used), dtype=np.int64, count=len(used))[of], out=res_ptr[1:])
+    return res_ptr, rows[rows >= 0]
+
+
+#: (mode, shared, used, amount, latency, lone) of one instruction
 Work = tuple[int, tuple[int, ...], tuple[int, ...], float, float, float]
-#: every field :meth:`_Builder.work` reads
-_FIELDS = attrgetter("op", "src", "dst", "unit", "bytes", "flops", "m", "k", "n", "count", "inputs")
 
 
 class _Builder:

@@ -17,17 +17,27 @@
 
 Violations raise :class:`~mozartc.errors.VerifyError` naming ``file:line:col`` when the stream was
 parsed from text (a :class:`~mozartc.isa.mzs.SourceMap` is given), else ``%N``.
+
+A valid stream is recognised in bulk (:func:`_all_valid`, on :class:`~mozartc.isa.signatures.StreamSignatures`):
+the size fields' types column by column, the checks of one instruction once per distinct signature
+(every field but the label and the dependencies), the dependencies as arrays, and the causality of
+relays one by one. Only a stream that fails goes through the checks instruction by instruction, in
+stream order, which name the first violation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from mozartc.errors import VerifyError
+from mozartc.gcpause import gc_paused
 from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import KINDS, OPS, Instr, Stream
 from mozartc.isa.mzs import OP_FIELDS, SIZE_FIELDS, TRANSFER_OPS, SourceMap
+from mozartc.isa.signatures import StreamSignatures, instr_of
 
 #: the operand fields each op takes
 OP_OPERANDS: dict[str, tuple[str, ...]] = {
@@ -58,16 +68,25 @@ class _Reporter:
 
 
 def verify_stream(stream: Stream, target: Target | None = None, source: SourceMap | None = None,
-                  topology: Topology | None = None) -> None:
+                  topology: Topology | None = None, signatures: StreamSignatures | None = None) -> None:
     """Check ``stream`` (and its resources against ``target`` when given); raise the first violation.
 
-    ``topology`` is ``Topology.of(target)`` when the caller already has it.
+    ``topology`` is ``Topology.of(target)`` and ``signatures`` ``StreamSignatures.of(stream)`` when
+    the caller already has them.
     """
-    rep = _Reporter(source)
     if topology is None and target is not None:
         topology = Topology.of(target)
+    with gc_paused():
+        _verify(stream, source, topology, signatures)
+
+
+def _verify(stream: Stream, source: SourceMap | None, topology: Topology | None,
+            signatures: StreamSignatures | None) -> None:
+    rep = _Reporter(source)
     roles = topology.roles if topology is not None else None
     reduces = topology is not None and any(r.kind == "reducer" for r in topology.resources)
+    if _all_valid(stream, signatures or StreamSignatures.of(stream), roles, reduces):
+        return
     instrs = stream.instrs
     for index, instr in enumerate(instrs):
         _check_shape(index, instr, rep)
@@ -82,6 +101,36 @@ def verify_stream(stream: Stream, target: Target | None = None, source: SourceMa
                 raise rep.fail(index, f"{what} {switch} does not depend on data entering {switch}: it must come "
                                       f"after (directly or through barriers) a send into {switch}"
                                       + (f" or a reduce on {switch}" if instr.op == "send" else ""), part)
+
+
+def _all_valid(stream: Stream, signatures: StreamSignatures, roles: Mapping[str, str] | None, reduces: bool) -> bool:
+    """Whether ``stream`` passes every check (module docstring); False means some check may fail."""
+    edges, index = signatures.edges, signatures.index
+    if not signatures.sizes_are_ints or edges is None or index is None or not edges.all_earlier_and_distinct():
+        return False
+    relays: list[int] = []
+    rep = _Reporter(None)
+    for number, signature in enumerate(index.distinct):
+        instr = instr_of(signature)
+        try:
+            _check_shape(0, instr, rep)
+            if roles is not None:
+                _check_resources(0, instr, roles, rep)
+        except VerifyError:
+            return False
+        if roles is not None:
+            if instr.op == "reduce" and not reduces:
+                return False
+            if _switch_output(instr, roles) is not None:
+                relays.append(number)
+    if not relays or roles is None:
+        return True
+    instrs = stream.instrs
+    for i in np.flatnonzero(np.isin(index.of, relays)).tolist():
+        switch = _switch_output(instrs[i], roles)
+        if switch is None or not _fed(instrs, i, switch):
+            return False
+    return True
 
 
 def _check_shape(index: int, instr: Instr, rep: _Reporter) -> None:

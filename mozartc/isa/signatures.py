@@ -1,0 +1,124 @@
+"""A stream read once for the verifier, the executor and the report: its distinct signatures.
+
+An instruction's *signature* is every field but its label and its dependencies. Instructions with
+the same signature pass the same checks and ask the same of the machine, and a stream has few of
+them (a qwen3-30b-a3b step: 124k instructions, about 3k signatures). :class:`StreamSignatures` reads
+every field of every instruction once, in C loops (``map``, ``zip``; about 4 ms a field on that
+stream), and keeps only what the three need:
+
+- the distinct signatures in the order the stream first shows them, and which one each
+  instruction has (:class:`SignatureIndex`);
+- whether every size field is exactly an ``int`` (the verifier's type check, done column by column);
+- the dependencies, as given and as int64 arrays (:class:`DepEdges`).
+
+The field columns are dropped before the garbage collector can see them (it would walk every
+element of every column), so reading costs no collections later.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
+
+import numpy as np
+
+from mozartc.gcpause import gc_paused
+from mozartc.isa.instr import Instr, Stream
+
+#: the fields of a signature, in :class:`~mozartc.isa.instr.Instr` order
+SIGNATURE_FIELDS: tuple[str, ...] = ("op", "kind", "src", "dst", "unit", "bytes", "flops", "m", "k", "n", "count",
+                                     "inputs")
+
+#: an instruction's fields but its label and dependencies, in :data:`SIGNATURE_FIELDS` order
+Signature = tuple[str, str, str | None, str | None, str | None, int, int, int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SignatureIndex:
+    """``distinct``: the stream's distinct signatures in the order it first shows them; ``of[i]``:
+    the position in ``distinct`` of instruction ``i``'s signature (an int64 array)."""
+
+    of: np.ndarray
+    distinct: list[Signature]
+
+
+@dataclass(frozen=True)
+class DepEdges:
+    """Every dependency ``target[j]`` of instruction ``owner[j]`` (stream order), and ``count[i]``, how
+    many instruction ``i`` has; int64 arrays."""
+
+    count: np.ndarray
+    target: np.ndarray
+    owner: np.ndarray
+
+    @classmethod
+    def of(cls, deps: Sequence[Sequence[int]]) -> DepEdges | None:
+        """``deps`` as arrays; None when a dependency is not an integer that fits 64 bits."""
+        counts = np.fromiter(map(len, deps), dtype=np.int64, count=len(deps))
+        try:
+            target = np.frombuffer(array("q", list(chain.from_iterable(deps))), dtype=np.int64)
+        except (TypeError, OverflowError):
+            return None
+        return cls(counts, target, np.repeat(np.arange(len(deps), dtype=np.int64), counts))
+
+    def all_earlier_and_distinct(self) -> bool:
+        """Whether every dependency names an earlier instruction, each at most once per instruction."""
+        target, owner = self.target, self.owner
+        if not bool((target >= 0).all() and (target < owner).all()):
+            return False
+        same = owner[1:] == owner[:-1]
+        if bool((target[1:][same] > target[:-1][same]).all()):
+            return True  # increasing within each instruction: no repeats
+        key = np.sort(owner * (len(self.count) + 1) + target)
+        return bool((key[1:] != key[:-1]).all())
+
+
+@dataclass(frozen=True, eq=False)
+class StreamSignatures:
+    """What the verifier, the executor and the report read from a stream's instructions (module
+    docstring). ``index`` is None when a field cannot be hashed and ``edges`` when a dependency is
+    not an integer (the verifier then checks instruction by instruction and names the culprit)."""
+
+    index: SignatureIndex | None
+    sizes_are_ints: bool
+    deps: tuple[tuple[int, ...], ...]
+    edges: DepEdges | None
+
+    @classmethod
+    def of(cls, stream: Stream) -> StreamSignatures:
+        """Read every field of ``stream``'s instructions but the labels."""
+        instrs = stream.instrs
+        with gc_paused():
+            columns = [list(map(attrgetter(name), instrs)) for name in SIGNATURE_FIELDS]
+            sizes_are_ints = all(set(map(type, column)) <= {int} for column in columns[5:])
+            numbering = _Numbering()
+            index: SignatureIndex | None
+            try:
+                of = np.fromiter(map(numbering.__getitem__, zip(*columns, strict=True)), dtype=np.int64,
+                                 count=len(instrs))
+                index = SignatureIndex(of, list(numbering))
+            except TypeError:
+                index = None
+            del columns
+            deps = tuple(map(attrgetter("deps"), instrs))
+            return cls(index, sizes_are_ints, deps, DepEdges.of(deps))
+
+    def __len__(self) -> int:
+        return len(self.deps)
+
+
+class _Numbering(dict[Signature, int]):
+    """Numbers signatures in the order they are first looked up."""
+
+    def __missing__(self, signature: Signature) -> int:
+        number = self[signature] = len(self)
+        return number
+
+
+def instr_of(signature: Signature) -> Instr:
+    """An instruction with ``signature``'s fields (no label, no dependencies)."""
+    op, kind, src, dst, unit, nbytes, flops, m, k, n, count, inputs = signature
+    return Instr(op, kind, "", (), src, dst, unit, nbytes, flops, m, k, n, count, inputs)
