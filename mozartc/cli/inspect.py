@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     memory = facts.pop("memory", None)
     if memory is not None:
         facts.pop("sram", None)  # the memory section below has it per part
-    # facts a module does not have (no mapping yet: no C_T, no groups) are left out of the table
-    facts = {k: v for k, v in facts.items() if v is not None and v != [] and v != {}}
+    # facts a module does not have (no mapping yet: no C_T, no groups; no multi-token-prediction
+    # modules) are left out of the table
+    facts = {k: v for k, v in facts.items() if v is not None and v != [] and v != {}
+             and not (k == "mtp_layers" and v == 0)}
     width = max(len(k) for k in facts)
     lines = []
     for key, value in facts.items():
