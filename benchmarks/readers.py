@@ -7,7 +7,9 @@ grammar; ``mozartc run`` of the qwen3-30b-a3b mozart-c stream (about 124k instru
 3 s. Prints, for the ``.mzs`` stream: the grammar reader (``parse_stream_lark``, the fallback and
 error reporter) and ``parse_stream`` (the line reader on printed text), their ratio against the
 20x goal, the wall time of ``python -m mozartc run`` against the 3 s goal and where that time goes
-(start-up, measured as ``python -m mozartc --help``, and each stage in process); for the ``.mir``
+(start-up, measured as ``python -m mozartc --help``, and each stage in process: parse, target,
+topology, read (the stream's signatures, :mod:`mozartc.isa.signatures`), verify, execute, report, as
+``run_stream_file`` runs them); for the ``.mir``
 module: the grammar reader (``parse_module_lark``), ``parse_module`` (the line reader) and
 ``python -m mozartc opt FILE --passes verify``. Every time is given as wall and CPU seconds (CPU of
 the child process for the CLI): the machine is shared, and CPU time moves less with the load.
@@ -106,6 +108,7 @@ def run_stages(path: Path) -> list[tuple[str, float]]:
     from mozartc.hw import default_target_path, load_target
     from mozartc.hw.topology import Topology
     from mozartc.isa.mzs import parse_stream_file
+    from mozartc.isa.signatures import StreamSignatures
     from mozartc.isa.verify import verify_stream
 
     stages: list[tuple[str, float]] = []
@@ -119,9 +122,12 @@ def run_stages(path: Path) -> list[tuple[str, float]]:
     parsed = stage("parse", lambda: parse_stream_file(path))
     machine = stage("target", lambda: load_target(default_target_path()))
     topology = stage("topology", lambda: Topology.of(machine))
-    stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology))
-    timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology))
-    stage("report", lambda: make_report(timeline))
+    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream))
+    stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
+                                          signatures=signatures))
+    timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,
+                                                signatures=signatures))
+    stage("report", lambda: make_report(timeline, signatures=signatures))
     return stages
 
 

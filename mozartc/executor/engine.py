@@ -217,23 +217,24 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | No
                 missing[c] = left
                 if left:
                     continue
-                start[c] = now
                 m = mode[c]
-                if m == SERIAL:
+                if m == SERIAL:  # its start is set when its chiplet takes it
                     ready_pred[c] = i
                     u = unit_of[c]
                     q = queue[u]
-                    if q and q[-1] > (now, c):
-                        bisect.insort(q, (now, c), head[u])
+                    item = (now, c)
+                    if q and q[-1] > item:
+                        bisect.insort(q, item, head[u])
                     else:
-                        q.append((now, c))
+                        q.append(item)
                     kicked.add(u)
                 elif m == FLOW:
+                    start[c] = now
                     pred[c] = i
                     join(c, flow_class[c], amount[c], now)
                 else:
+                    start[c] = finish[c] = now
                     pred[c] = i
-                    finish[c] = now
                     finished_now.append(c)
         if kicked:  # 2.
             for u in sorted(kicked) if len(kicked) > 1 else kicked:
@@ -282,14 +283,16 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | No
                         continue
                 freed.append(u)
             heappop(done)
-        finished_now.reverse()  # popped in (time, index) order, all at ``now``: pop() takes the lowest index
-        for u in freed:  # their next work, if any, is chosen in step 2
-            running[u] = -1
-            kicked.add(u)
-            if head[u] == len(queue[u]):
-                queue[u].clear()
-                head[u] = 0
-        freed.clear()
+        if len(finished_now) > 1:  # popped in (time, index) order, all at ``now``: pop() takes the lowest index
+            finished_now.reverse()
+        if freed:
+            for u in freed:  # their next work, if any, is chosen in step 2
+                running[u] = -1
+                kicked.add(u)
+                if head[u] == len(queue[u]):
+                    queue[u].clear()
+                    head[u] = 0
+            freed.clear()
     return Simulated(start, finish, sent, pred, flows.log)
 
 

@@ -95,7 +95,12 @@ class FlowClasses:
         exactly then)."""
         out: list[int] = []
         due, zones = self.due, self.zone_classes
-        ready = [c for z, t in enumerate(self.zone_due) if t <= now for c in zones[z] if due[c] <= now]
+        ready: list[int] = []
+        for z, t in enumerate(self.zone_due):
+            if t <= now:
+                for c in zones[z]:
+                    if due[c] <= now:
+                        ready.append(c)
         if len(ready) > 1:
             ready.sort()
         moved, rate, since, members, size, crosses = self.moved, self.rate, self.since, self.members, \
@@ -154,19 +159,20 @@ class FlowClasses:
             rates = max_min_rates(active, self.crosses, size, self.capacity, self.on, self.flows_on, plan)
             for c in active:
                 new, old = rates[c], rate[c]
-                n = size[c]
                 if new != old:
-                    moved[c] += old * (now - since[c])
+                    moved[c] = done = moved[c] + old * (now - since[c])
                     since[c] = now
                     rate[c] = new
-                    logged_size[c] = n
+                    n = logged_size[c] = size[c]
                     log += (c, now, new, n)
+                    left = members[c][0][0] - done  # (less new x 0 s since now)
                 elif c not in heads:
                     continue  # same rate, same flows (a flow joining or leaving puts its class in heads)
-                elif n != logged_size[c]:
-                    logged_size[c] = n
-                    log += (c, now, new, n)
-                left = members[c][0][0] - moved[c] - new * (now - since[c])
+                else:
+                    if size[c] != logged_size[c]:
+                        n = logged_size[c] = size[c]
+                        log += (c, now, new, n)
+                    left = members[c][0][0] - moved[c] - new * (now - since[c])
                 due[c] = now + (left / new if left > 0.0 else 0.0)
         heads.clear()
         if len(zones) == 1:  # classes without flows are never due

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, filterfalse
 
 _INF = float("inf")
 #: relative capacity gap above which a resource is dominated (module docstring): far above the
@@ -97,14 +97,16 @@ def max_min_rates(classes: Sequence[int], crosses: Sequence[Sequence[int]], coun
                 best, share = k, remaining[k] / w
         if share < 0.0:  # rounding left the resource a hair below zero
             share = 0.0
-        freeze = [c for c in on[order[best]] if c not in rates]
+        freeze = list(filterfalse(rates.__contains__, on[order[best]]) if rates else on[order[best]])
         unfrozen -= len(freeze)
         if not unfrozen:  # the last round: nothing is left to share
             rates.update(dict.fromkeys(freeze, share))
             return rates
+        weight[best] = 0  # full: every class on it is frozen now, so it is left out of the next rounds
         for c in freeze:
             rates[c] = share
             n = count[c]
             for k in local[c]:
-                remaining[k] -= share * n
-                weight[k] -= n
+                if k != best:
+                    remaining[k] -= share * n
+                    weight[k] -= n
