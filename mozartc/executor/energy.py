@@ -41,7 +41,7 @@ from mozartc.executor.workload import FLOW
 from mozartc.hw.cost import chiplet_gemm
 from mozartc.hw.schema import EnergySpec
 from mozartc.isa.instr import Instr
-from mozartc.isa.signatures import StreamSignatures, instr_of
+from mozartc.isa.signatures import StreamSignatures
 
 #: energy components in report order (``total`` is their sum)
 COMPONENTS: tuple[str, ...] = ("compute", "sram", "links", "switch", "dram", "ssd", "static")
@@ -172,8 +172,8 @@ def _exact_sums(terms: _Terms, signatures: StreamSignatures) -> tuple[float, flo
         return None
     counts = np.bincount(index.of, minlength=len(index.distinct)).tolist()
     quanta = [0, 0, 0]
-    for signature, times in zip(index.distinct, counts, strict=True):
-        for j, term in enumerate(terms.of(instr_of(signature))):
+    for instr, times in zip(index.instrs, counts, strict=True):
+        for j, term in enumerate(terms.of(instr)):
             scaled = term * _QUANTUM
             if not (0 <= scaled < _EXACT and float(scaled).is_integer()):
                 return None

@@ -266,7 +266,6 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | No
             finished_now.append(i)
             u = unit_of[i]
             if u != -1:
-                last_on[u] = i
                 # work queued before ``now`` is next on these arrays whatever readies at ``now`` (step 2
                 # would pick it): start it at once if it finishes after ``now``
                 q, k = queue[u], head[u]
@@ -281,6 +280,7 @@ def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | No
                         finish[j] = t
                         heapreplace(done, (t, j))
                         continue
+                last_on[u] = i  # (read by step 2 only, for arrays it frees)
                 freed.append(u)
             heappop(done)
         if len(finished_now) > 1:  # popped in (time, index) order, all at ``now``: pop() takes the lowest index

@@ -57,8 +57,14 @@ class FlowClasses:
         self.heads: set[int] = set()
         self.emptied: list[int] = []
         self._plans: dict[tuple[int, ...], FillPlan] = {}  # per set of active classes
-        # per zone, its active classes and their plan while no class starts or stops (None: recompute)
-        self._zone_active: list[tuple[tuple[int, ...], FillPlan | None] | None] = [None] * len(self.zone_classes)
+        # the active classes of each zone as a bit mask (bit j: its j-th class has flows), and per
+        # (zone, mask) the active classes and their plan
+        self.zone_mask = [0] * len(self.zone_classes)
+        self._bit = [0] * n_cls
+        for classes in self.zone_classes:
+            for j, c in enumerate(classes):
+                self._bit[c] = 1 << j
+        self._zone_active: dict[tuple[int, int], tuple[tuple[int, ...], FillPlan | None]] = {}
 
     def join(self, i: int, c: int, nbytes: float, now: float) -> None:
         """Flow ``i`` of class ``c`` starts moving ``nbytes`` at ``now``."""
@@ -70,7 +76,7 @@ class FlowClasses:
             self.moved[c] = 0.0
             for r in crosses:
                 self.on[r][c] = None
-            self._zone_active[self.zone_of[c]] = None
+            self.zone_mask[self.zone_of[c]] |= self._bit[c]
         flows_on = self.flows_on
         for r in crosses:
             flows_on[r] += 1
@@ -123,7 +129,7 @@ class FlowClasses:
                 for r in crosses[c]:
                     del self.on[r][c]
                 self.emptied.append(c)
-                self._zone_active[self.zone_of[c]] = None
+                self.zone_mask[self.zone_of[c]] ^= self._bit[c]
             self.touched.add(self.zone_of[c])
             self.heads.add(c)
         return out
@@ -134,22 +140,24 @@ class FlowClasses:
         Every class whose rate changed, or whose flows changed, first brings ``moved`` up to ``now`` at
         its old rate, then takes the new rate; its head flow is due when it has moved the rest of its
         bytes at that rate. Every change of a class's rate or flow count is logged."""
-        if not self.touched and not self.emptied:
-            return
         rate, moved, since, due, size, log = self.rate, self.moved, self.since, self.due, self.size, self.log
         logged_size = self.logged_size
-        for c in self.emptied:
-            if size[c]:
-                continue  # a flow joined again at this instant: the class is recomputed below
-            rate[c] = 0.0
-            due[c] = _INF
-            logged_size[c] = 0
-            log += (c, now, 0.0, 0)
-        self.emptied.clear()
+        if self.emptied:
+            for c in self.emptied:
+                if size[c]:
+                    continue  # a flow joined again at this instant: the class is recomputed below
+                rate[c] = 0.0
+                due[c] = _INF
+                logged_size[c] = 0
+                log += (c, now, 0.0, 0)
+            self.emptied.clear()
         touched = self.touched
         if len(touched) == 1:
-            zones: list[int] | tuple[int] = (touched.pop(),)
-            active, plan = self._zone_active[zones[0]] or self._active_in(zones)
+            z = touched.pop()
+            zones: list[int] | tuple[int] = (z,)
+            active, plan = self._zone_active.get((z, self.zone_mask[z])) or self._active_in(zones)
+        elif not touched:
+            return
         else:
             zones = sorted(touched)
             touched.clear()
@@ -183,7 +191,7 @@ class FlowClasses:
 
     def _active_in(self, zones: list[int] | tuple[int]) -> tuple[tuple[int, ...], FillPlan | None]:
         """The active classes of ``zones`` (in zone, then class order) and their fill plan; remembered
-        for a single zone until one of its classes starts or stops."""
+        per set of active classes for a single zone."""
         size, zone_classes = self.size, self.zone_classes
         active = tuple(filter(size.__getitem__, zone_classes[zones[0]] if len(zones) == 1 else
                               chain.from_iterable(map(zone_classes.__getitem__, zones))))
@@ -193,7 +201,7 @@ class FlowClasses:
             if plan is None:
                 plan = self._plans[active] = FillPlan.of(active, self.crosses, self.capacity)
         if len(zones) == 1:
-            self._zone_active[zones[0]] = (active, plan)
+            self._zone_active[zones[0], self.zone_mask[zones[0]]] = (active, plan)
         return active, plan
 
 

@@ -169,9 +169,13 @@ def _longest_chain(tl: Timeline, deps: Sequence[Sequence[int]]) -> float:
     """``chain[i] = lone[i] + max(chain[d] for d in deps)``; the maximum over all instructions."""
     chain: list[float] = []
     append, get = chain.append, chain.__getitem__
-    for lone, before in zip(tl.lone.tolist(), deps, strict=True):
-        if len(before) == 1:  # the most common case, without max()
+    for lone, before, n in zip(tl.lone.tolist(), deps, map(len, deps), strict=True):
+        if n == 1:  # one or two dependencies (most instructions): without max()
             append(lone + chain[before[0]])
+        elif n == 2:
+            a, b = before
+            x, y = chain[a], chain[b]
+            append(lone + (y if y > x else x))
         else:
             append(lone + (max(map(get, before)) if before else 0.0))
     return max(chain, default=0.0)

@@ -56,12 +56,27 @@ class FillPlan:
     def of(cls, classes: Sequence[int], crosses: Sequence[Sequence[int]], capacity: Sequence[float]) -> FillPlan:
         """The plan of ``classes`` (the scan order follows Python's iteration of ``set(classes)``)."""
         named = tuple(dict.fromkeys(chain.from_iterable(map(crosses.__getitem__, set(classes)))))
-        on = {r: frozenset(c for c in classes if r in crosses[c]) for r in named}
-        order = tuple(r for r in named if not any(
-            capacity[d] < capacity[r] * (1 - DOMINANCE_MARGIN) and on[r] <= on[d] for d in named))
+        on: dict[int, set[int]] = {r: set() for r in named}
+        for c in classes:
+            for r in crosses[c]:
+                on[r].add(c)
+        by_capacity = sorted(named, key=capacity.__getitem__)
+        order = tuple(r for r in named if not _dominated(r, by_capacity, on, capacity))
         pos = {r: k for k, r in enumerate(order)}
         return cls(order, [capacity[r] for r in order],
                    {c: tuple(pos[r] for r in crosses[c] if r in pos) for c in classes})
+
+
+def _dominated(r: int, by_capacity: Sequence[int], on: Mapping[int, set[int]], capacity: Sequence[float]) -> bool:
+    """Whether another resource of clearly smaller capacity carries every class ``r`` carries."""
+    limit = capacity[r] * (1 - DOMINANCE_MARGIN)
+    mine = on[r]
+    for d in by_capacity:
+        if capacity[d] >= limit:
+            return False
+        if mine <= on[d]:
+            return True
+    return False
 
 
 def max_min_rates(classes: Sequence[int], crosses: Sequence[Sequence[int]], count: Sequence[int],

@@ -28,7 +28,7 @@ from mozartc.hw.cost import chiplet_gemm, switch_reduction_time, transfer_time
 from mozartc.hw.target import GBPS_BYTES
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import Instr, Stream
-from mozartc.isa.signatures import StreamSignatures, instr_of
+from mozartc.isa.signatures import StreamSignatures
 
 #: work modes
 BARRIER, SERIAL, FLOW = 0, 1, 2
@@ -95,8 +95,8 @@ class Workload:
         classes: dict[tuple[int, ...], int] = {}  # numbered as first met: signatures are in stream order
         table: list[tuple[int, float, float, float, int, int]] = []
         used: list[tuple[int, ...]] = []
-        for signature in index.distinct:
-            mode, shared, uses, amount, latency, lone = builder.work(instr_of(signature))
+        for instr in index.instrs:
+            mode, shared, uses, amount, latency, lone = builder.work(instr)
             flow_class = classes.setdefault(shared, len(classes)) if mode == FLOW else -1
             table.append((mode, amount, latency, lone, flow_class, uses[0] if mode == SERIAL else -1))
             used.append(uses)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from operator import attrgetter
 
@@ -43,6 +44,11 @@ class SignatureIndex:
 
     of: np.ndarray
     distinct: list[Signature]
+
+    @cached_property
+    def instrs(self) -> list[Instr]:
+        """An instruction of each distinct signature (no label, no dependencies), made once."""
+        return list(map(instr_of, self.distinct))
 
 
 @dataclass(frozen=True)

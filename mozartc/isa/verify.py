@@ -37,7 +37,7 @@ from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
 from mozartc.isa.instr import KINDS, OPS, Instr, Stream
 from mozartc.isa.mzs import OP_FIELDS, SIZE_FIELDS, TRANSFER_OPS, SourceMap
-from mozartc.isa.signatures import StreamSignatures, instr_of
+from mozartc.isa.signatures import StreamSignatures
 
 #: the operand fields each op takes
 OP_OPERANDS: dict[str, tuple[str, ...]] = {
@@ -110,8 +110,7 @@ def _all_valid(stream: Stream, signatures: StreamSignatures, roles: Mapping[str,
         return False
     relays: list[int] = []
     rep = _Reporter(None)
-    for number, signature in enumerate(index.distinct):
-        instr = instr_of(signature)
+    for number, instr in enumerate(index.instrs):
         try:
             _check_shape(0, instr, rep)
             if roles is not None:
