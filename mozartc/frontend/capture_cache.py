@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mozartc.cache import ResultCache, content_key
+from mozartc.errors import MozartError
 from mozartc.frontend.config import MoEConfig
 from mozartc.ir.core import Module
 
@@ -79,7 +80,7 @@ def capture_cached(cache: ResultCache | None, spec: str, *, seq_len: int, micro_
     if text is not None:
         try:
             return parse_module(text, f"<capture cache {key[:12]}>")
-        except Exception:  # a damaged entry: capture again and overwrite it
+        except MozartError:  # a damaged entry (the text does not parse): capture again and overwrite it
             cache.stats.corrupt += 1
     module = capture(spec, seq_len=seq_len, micro_batch=micro_batch, dtype=dtype)
     cache.put(NAMESPACE, key, {"mir": print_module(module)})
