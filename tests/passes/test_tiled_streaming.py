@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mozartc.driver import CompileOptions, CompileResult, compile_model
 from mozartc.experiments.tomlw import dumps
 from mozartc.ir import Region
 from mozartc.isa.verify import verify_stream
+from mozartc.traces.format import RoutingTrace, save_trace
 from tests.executor.targets import target_tables
 
 W = 2 * 3 * 64 * 32 * 2
@@ -150,3 +152,26 @@ def test_gradients_of_a_tiled_block_accumulate_in_dram(result: CompileResult) ->
         assert f"bwd.m0.l{layer}.load_grads_experts" not in steps
     # the dense first layer and the head still fit: they load once per phase
     assert "fwd.m1.l0.load_dense" not in steps and "fwd.m0.l0.load_dense" in steps
+
+
+def test_experts_without_tokens_still_stream_their_tiles(small_sram_target: Path, tmp_path: Path) -> None:
+    # experts 28-31 never fire; contiguous clusters put them on expert14 and expert15 (two each)
+    rng = np.random.default_rng(0)
+    topk = np.stack([np.stack([rng.choice(28, 4, replace=False) for _ in range(500)]) for _ in range(3)])
+    save_trace(RoutingTrace(topk=topk, num_experts=32, top_k=4, layer_ids=(1, 2, 3)), tmp_path / "t.npz")
+    result = compile_model(CompileOptions(
+        model="tiny-moe", target=str(small_sram_target), trace=str(tmp_path / "t.npz"), seq_len=16,
+        micro_batch=2, micro_batches=2, emit="isa", run=True,
+        pipeline="expert-cluster{method=contiguous},allocate{method=round-robin},stream-schedule"))
+    assert result.output is not None and result.output.stream is not None
+    instrs = result.output.stream.instrs
+    verify_stream(result.output.stream)
+    for chiplet in ("expert14", "expert15"):
+        step = f"fwd.m0.l1.experts.{chiplet}"
+        mine = [i for i, x in enumerate(instrs) if x.label in (step, f"fwd.m0.l1.load_experts.{chiplet}")]
+        loads = [i for i in mine if instrs[i].op == "load"]
+        ends = [i for i in mine if instrs[i].op == "barrier"]
+        assert len(loads) == len(ends) == 3 and not any(instrs[i].op == "gemm" for i in mine)
+        # each tile ends when its load does; tile 2 loads into tile 0's freed buffer
+        assert all(load in instrs[end].deps for load, end in zip(loads, ends, strict=True))
+        assert ends[0] in instrs[loads[2]].deps
