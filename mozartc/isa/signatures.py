@@ -86,10 +86,10 @@ class DepEdges:
 @dataclass(frozen=True, eq=False)
 class StreamSignatures:
     """What the verifier, the executor and the report read from a stream's instructions (module
-    docstring). ``index`` is None when a field cannot be hashed and ``edges`` when a dependency is
-    not an integer (the verifier then checks instruction by instruction and names the culprit)."""
+    docstring). ``edges`` is None when a dependency is not an integer (the verifier then checks
+    instruction by instruction and names the culprit)."""
 
-    index: SignatureIndex | None
+    index: SignatureIndex
     sizes_are_ints: bool
     deps: tuple[tuple[int, ...], ...]
     edges: DepEdges | None
@@ -99,21 +99,16 @@ class StreamSignatures:
         """Read every field of ``stream``'s instructions but the labels.
 
         ``ints_known``: the caller knows every size field is an ``int`` (the ``.mzs`` readers build
-        them from ``INT`` tokens), so their types are not looked at again."""
+        them from ``INT`` tokens), so their types are not looked at again. Raises TypeError when a
+        field cannot be hashed."""
         instrs = stream.instrs
         with gc_paused():
             sizes_are_ints = ints_known or all(set(map(type, map(attrgetter(name), instrs))) <= {int}
                                                for name in SIGNATURE_FIELDS[5:])
             numbering = _Numbering()
-            index: SignatureIndex | None
-            try:
-                of = np.fromiter(map(numbering.__getitem__, map(_SIGNATURE, instrs)), dtype=np.int64,
-                                 count=len(instrs))
-                index = SignatureIndex(of, list(numbering))
-            except TypeError:
-                index = None
+            of = np.fromiter(map(numbering.__getitem__, map(_SIGNATURE, instrs)), dtype=np.int64, count=len(instrs))
             deps = tuple(map(attrgetter("deps"), instrs))
-            return cls(index, sizes_are_ints, deps, DepEdges.of(deps))
+            return cls(SignatureIndex(of, list(numbering)), sizes_are_ints, deps, DepEdges.of(deps))
 
     def __len__(self) -> int:
         return len(self.deps)
