@@ -122,7 +122,7 @@ def run_stages(path: Path) -> list[tuple[str, float]]:
     parsed = stage("parse", lambda: parse_stream_file(path))
     machine = stage("target", lambda: load_target(default_target_path()))
     topology = stage("topology", lambda: Topology.of(machine))
-    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream))
+    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
     stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
                                           signatures=signatures))
     timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,

@@ -60,7 +60,7 @@ def stages(path: Path) -> dict[str, float]:
         return out
     from mozartc.isa.signatures import StreamSignatures
 
-    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream))
+    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
     stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
                                           signatures=signatures))
     timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,

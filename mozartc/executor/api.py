@@ -35,7 +35,8 @@ def run_stream_file(path: str | Path, target: Target | str | Path | None = None,
     parsed = parse_stream_file(path)
     machine = target if isinstance(target, Target) else load_target(target or default_target_path())
     topology = Topology.of(machine)
-    signatures = StreamSignatures.of(parsed.stream)  # read once for the verifier, the executor and the report
+    # read once for the verifier, the executor and the report; the readers make every size an int
+    signatures = StreamSignatures.of(parsed.stream, ints_known=True)
     verify_stream(parsed.stream, machine, parsed.source, topology=topology, signatures=signatures)
     notes: list[str] = []
     emitted_for = parsed.stream.attrs.get("target")

@@ -168,8 +168,6 @@ def _exact_sums(terms: _Terms, signatures: StreamSignatures) -> tuple[float, flo
     non-negative multiple of ``1 / _QUANTUM`` and every sum stays below ``2**53 / _QUANTUM`` (then no
     partial sum is ever rounded)."""
     index = signatures.index
-    if index is None:
-        return None
     counts = np.bincount(index.of, minlength=len(index.distinct)).tolist()
     quanta = [0, 0, 0]
     for instr, times in zip(index.instrs, counts, strict=True):

@@ -39,8 +39,8 @@ from mozartc.executor.workload import FLOW, SERIAL, ExecOptions, Workload
 from mozartc.gcpause import gc_paused
 from mozartc.hw.target import Target
 from mozartc.hw.topology import Topology
-from mozartc.isa.instr import KINDS, Stream
-from mozartc.isa.signatures import DepEdges, SignatureIndex, StreamSignatures
+from mozartc.isa.instr import Stream
+from mozartc.isa.signatures import DepEdges, StreamSignatures
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,17 +145,11 @@ def _execute(stream: Stream, target: Target, options: ExecOptions | None, check:
         resources=tuple(r.name for r in topo.resources), capacity_Bps=tuple(work.capacity),
         start=start_a, finish=finish_a, duration=finish_a - start_a,
         lone=work.lone, mode=work.mode, amount=work.amount, pred=pred,
-        kind=_kinds(signatures.index)[work.signature], res_ptr=work.res_ptr, res_index=work.res_index,
+        kind=work.kind, res_ptr=work.res_ptr, res_index=work.res_index,
         sent=np.frombuffer(sim.sent, dtype=np.float64),
         flow_class=work.flow_class, class_resources=tuple(work.class_resources),
         class_log=np.fromiter(sim.log, dtype=np.float64, count=len(sim.log)).reshape(-1, 4),
     )
-
-
-def _kinds(index: SignatureIndex | None) -> np.ndarray:
-    """The position in ``KINDS`` of each distinct signature's kind."""
-    assert index is not None  # Workload.of has checked
-    return np.array([KINDS.index(signature[1]) for signature in index.distinct], dtype=np.int64)
 
 
 def simulate(work: Workload, deps: Sequence[Sequence[int]], edges: DepEdges | None = None) -> Simulated:

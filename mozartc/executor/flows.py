@@ -111,20 +111,23 @@ class FlowClasses:
             ready.sort()
         moved, rate, since, members, size, crosses = self.moved, self.rate, self.since, self.members, \
             self.size, self.crosses
+        flows_on, heappop = self.flows_on, heapq.heappop
         for c in ready:
             due[c] = _INF
-            moved[c] += rate[c] * (now - since[c])
+            moved[c] = done = moved[c] + rate[c] * (now - since[c])
             since[c] = now
             heap = members[c]
             # the event was set for the head flow: it is done even if rounding left it a hair short
-            reached = max(moved[c] * (1 + 1e-12) + 1e-6, heap[0][0])
+            reached = done * (1 + 1e-12) + 1e-6
+            if heap[0][0] > reached:
+                reached = heap[0][0]
             left = 0
             while heap and heap[0][0] <= reached:
-                out.append(heapq.heappop(heap)[1])
+                out.append(heappop(heap)[1])
                 left += 1
             size[c] -= left
             for r in crosses[c]:
-                self.flows_on[r] -= left
+                flows_on[r] -= left
             if not heap:
                 for r in crosses[c]:
                     del self.on[r][c]

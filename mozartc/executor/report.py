@@ -245,7 +245,6 @@ def _totals(signatures: StreamSignatures) -> dict[str, int]:
     """Bytes read from and written to DRAM, sent between chiplets, and GEMM FLOPs (``2·m·k·n·count``):
     each distinct signature's share times the number of instructions with it (exact integers)."""
     index = signatures.index
-    assert index is not None  # the stream was timed, so verified
     totals = dict.fromkeys(("dram_read_bytes", "dram_write_bytes", "send_bytes", "gemm_flops"), 0)
     key = {"load": "dram_read_bytes", "store": "dram_write_bytes", "send": "send_bytes"}
     for (op, _, _, _, _, nbytes, _, m, k, n, count, _), times in zip(

@@ -27,7 +27,7 @@ from mozartc.errors import MozartError, VerifyError
 from mozartc.hw.cost import chiplet_gemm, switch_reduction_time, transfer_time
 from mozartc.hw.target import GBPS_BYTES
 from mozartc.hw.topology import Topology
-from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.instr import KINDS, Instr, Stream
 from mozartc.isa.signatures import StreamSignatures
 
 #: work modes
@@ -59,7 +59,8 @@ class Workload:
     ``latency`` seconds; it crosses the resources ``res_index[res_ptr[i]:res_ptr[i + 1]]`` (every
     one, for reports) and shares the capacity of the binding ones, its class's resources. Serial
     work: its chiplet's compute resource is ``unit`` (-1 for other work) and its only resource;
-    ``amount`` its duration in seconds. ``capacity`` is bytes/s per resource (0 for compute).
+    ``amount`` its duration in seconds. ``kind`` is the position of its kind in ``KINDS``.
+    ``capacity`` is bytes/s per resource (0 for compute).
 
     Flows that share exactly the same resources form a *class* (``flow_class``, -1 for other work;
     ``class_resources`` per class, numbered in stream order): max-min fairness gives every flow of a
@@ -75,6 +76,7 @@ class Workload:
     lone: np.ndarray
     flow_class: np.ndarray
     unit: np.ndarray
+    kind: np.ndarray
     res_ptr: np.ndarray
     res_index: np.ndarray
     capacity: list[float]
@@ -89,26 +91,25 @@ class Workload:
         Instructions with the same signature ask the same of the machine, so the work of each
         distinct signature is computed once and spread with numpy indexing."""
         index = (signatures or StreamSignatures.of(stream)).index
-        if index is None:
-            raise VerifyError("an instruction field cannot be hashed: verify the stream first")
         builder = _Builder(topology, options)
         classes: dict[tuple[int, ...], int] = {}  # numbered as first met: signatures are in stream order
-        table: list[tuple[int, float, float, float, int, int]] = []
+        table: list[tuple[int, float, float, float, int, int, int]] = []
         used: list[tuple[int, ...]] = []
         for instr in index.instrs:
             mode, shared, uses, amount, latency, lone = builder.work(instr)
             flow_class = classes.setdefault(shared, len(classes)) if mode == FLOW else -1
-            table.append((mode, amount, latency, lone, flow_class, uses[0] if mode == SERIAL else -1))
+            table.append((mode, amount, latency, lone, flow_class, uses[0] if mode == SERIAL else -1,
+                          KINDS.index(instr.kind)))
             used.append(uses)
         of = index.of
-        columns = zip(*table, strict=True) if table else [()] * 6
-        types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int64)
-        modes, amounts, latencies, lones, flow_classes, units = (
+        columns = zip(*table, strict=True) if table else [()] * 7
+        types = (np.int64, np.float64, np.float64, np.float64, np.int64, np.int64, np.int64)
+        modes, amounts, latencies, lones, flow_classes, units, kinds = (
             np.array(col, dtype=dtype)[of] for col, dtype in zip(columns, types, strict=True))
         res_ptr, res_index = _spread(used, of)
         capacity = [r.bandwidth_gbps * GBPS_BYTES for r in topology.resources]
-        return cls(topology, of, modes, amounts, latencies, lones, flow_classes, units, res_ptr, res_index, capacity,
-                   list(classes))
+        return cls(topology, of, modes, amounts, latencies, lones, flow_classes, units, kinds, res_ptr, res_index,
+                   capacity, list(classes))
 
 
 def _spread(used: list[tuple[int, ...]], of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,16 +3,16 @@
 An instruction's *signature* is every field but its label and its dependencies. Instructions with
 the same signature pass the same checks and ask the same of the machine, and a stream has few of
 them (a qwen3-30b-a3b step: 124k instructions, about 3k signatures). :class:`StreamSignatures` reads
-every field of every instruction once, in C loops (``map``, ``zip``; about 4 ms a field on that
-stream), and keeps only what the three need:
+every field of every instruction once, in C loops (``map``; about 50 ms on that stream), and keeps
+only what the three need:
 
 - the distinct signatures in the order the stream first shows them, and which one each
   instruction has (:class:`SignatureIndex`);
 - whether every size field is exactly an ``int`` (the verifier's type check, done column by column);
 - the dependencies, as given and as int64 arrays (:class:`DepEdges`).
 
-The field columns are dropped before the garbage collector can see them (it would walk every
-element of every column), so reading costs no collections later.
+Signatures are read as tuples straight from the instructions (``attrgetter`` of every field) and
+looked up as they come, so no column of a field is ever built.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ SIGNATURE_FIELDS: tuple[str, ...] = ("op", "kind", "src", "dst", "unit", "bytes"
 
 #: an instruction's fields but its label and dependencies, in :data:`SIGNATURE_FIELDS` order
 Signature = tuple[str, str, str | None, str | None, str | None, int, int, int, int, int, int, int]
+_SIGNATURE = attrgetter(*SIGNATURE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -85,32 +86,29 @@ class DepEdges:
 @dataclass(frozen=True, eq=False)
 class StreamSignatures:
     """What the verifier, the executor and the report read from a stream's instructions (module
-    docstring). ``index`` is None when a field cannot be hashed and ``edges`` when a dependency is
-    not an integer (the verifier then checks instruction by instruction and names the culprit)."""
+    docstring). ``edges`` is None when a dependency is not an integer (the verifier then checks
+    instruction by instruction and names the culprit)."""
 
-    index: SignatureIndex | None
+    index: SignatureIndex
     sizes_are_ints: bool
     deps: tuple[tuple[int, ...], ...]
     edges: DepEdges | None
 
     @classmethod
-    def of(cls, stream: Stream) -> StreamSignatures:
-        """Read every field of ``stream``'s instructions but the labels."""
+    def of(cls, stream: Stream, ints_known: bool = False) -> StreamSignatures:
+        """Read every field of ``stream``'s instructions but the labels.
+
+        ``ints_known``: the caller knows every size field is an ``int`` (the ``.mzs`` readers build
+        them from ``INT`` tokens), so their types are not looked at again. Raises TypeError when a
+        field cannot be hashed."""
         instrs = stream.instrs
         with gc_paused():
-            columns = [list(map(attrgetter(name), instrs)) for name in SIGNATURE_FIELDS]
-            sizes_are_ints = all(set(map(type, column)) <= {int} for column in columns[5:])
+            sizes_are_ints = ints_known or all(set(map(type, map(attrgetter(name), instrs))) <= {int}
+                                               for name in SIGNATURE_FIELDS[5:])
             numbering = _Numbering()
-            index: SignatureIndex | None
-            try:
-                of = np.fromiter(map(numbering.__getitem__, zip(*columns, strict=True)), dtype=np.int64,
-                                 count=len(instrs))
-                index = SignatureIndex(of, list(numbering))
-            except TypeError:
-                index = None
-            del columns
+            of = np.fromiter(map(numbering.__getitem__, map(_SIGNATURE, instrs)), dtype=np.int64, count=len(instrs))
             deps = tuple(map(attrgetter("deps"), instrs))
-            return cls(index, sizes_are_ints, deps, DepEdges.of(deps))
+            return cls(SignatureIndex(of, list(numbering)), sizes_are_ints, deps, DepEdges.of(deps))
 
     def __len__(self) -> int:
         return len(self.deps)

@@ -82,11 +82,19 @@ def verify_stream(stream: Stream, target: Target | None = None, source: SourceMa
 
 def _verify(stream: Stream, source: SourceMap | None, topology: Topology | None,
             signatures: StreamSignatures | None) -> None:
-    rep = _Reporter(source)
     roles = topology.roles if topology is not None else None
     reduces = topology is not None and any(r.kind == "reducer" for r in topology.resources)
-    if _all_valid(stream, signatures or StreamSignatures.of(stream), roles, reduces):
-        return
+    try:
+        signatures = signatures or StreamSignatures.of(stream)
+    except TypeError:  # a field cannot be hashed: the checks one by one say what is wrong
+        signatures = None
+    if signatures is None or not _all_valid(stream, signatures, roles, reduces):
+        _check_each(stream, source, roles, reduces)
+
+
+def _check_each(stream: Stream, source: SourceMap | None, roles: Mapping[str, str] | None, reduces: bool) -> None:
+    """Every check, instruction by instruction in stream order: raise the first violation."""
+    rep = _Reporter(source)
     instrs = stream.instrs
     for index, instr in enumerate(instrs):
         _check_shape(index, instr, rep)
@@ -106,7 +114,7 @@ def _verify(stream: Stream, source: SourceMap | None, topology: Topology | None,
 def _all_valid(stream: Stream, signatures: StreamSignatures, roles: Mapping[str, str] | None, reduces: bool) -> bool:
     """Whether ``stream`` passes every check (module docstring); False means some check may fail."""
     edges, index = signatures.edges, signatures.index
-    if not signatures.sizes_are_ints or edges is None or index is None or not edges.all_earlier_and_distinct():
+    if not signatures.sizes_are_ints or edges is None or not edges.all_earlier_and_distinct():
         return False
     relays: list[int] = []
     rep = _Reporter(None)

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from mozartc.driver import CompileOptions, compile_model
 from mozartc.executor import execute, format_summary, make_report, report_json
-from mozartc.executor.energy import COMPONENTS, activity, step_energy, tokens_per_step
+from mozartc.executor.energy import COMPONENTS, _exact_sums, _Terms, activity, step_energy, tokens_per_step
 from mozartc.hw import Target, default_target_path, load_target, target_from_dict
 from mozartc.hw.schema import EnergySpec
 from mozartc.isa.instr import Instr, Stream
+from mozartc.isa.signatures import StreamSignatures
 from tests.executor.targets import target_tables
 
 PJ = 1e-12
@@ -185,3 +186,35 @@ def test_backend_records_tokens_per_step() -> None:
     attrs = result.output.stream.attrs
     assert attrs["micro_batches"] == 2
     assert tokens_per_step(attrs) == 2 * int(attrs["micro_batch"]) * int(attrs["seq_len"])
+
+
+def _compute(flops: int) -> Instr:
+    return Instr("compute", "compute", "c", unit="expert1", flops=flops)
+
+
+def _reduce(nbytes: int, inputs: int) -> Instr:  # after instruction 0, a send into switch0
+    return Instr("reduce", "all_to_all", "r", (0,), unit="switch0", bytes=nbytes, inputs=inputs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([gemm(8, 16, 4, 2), gemm(3, 5, 7), load(1000), load(7), send(333),
+                                 _compute(5), _compute(10**6 + 1), _reduce(64, 3), _reduce(5, 2)]),
+                min_size=1, max_size=40),
+       st.sampled_from(["once", "per-array"]))
+def test_activity_from_signature_counts_equals_the_stream_order_sums(instrs: list[Instr], reads: str) -> None:
+    # the per-signature sums are used only when they are exactly the stream-order float sums
+    feed = Instr("send", "all_to_all", "in", src="expert0", dst="switch0", bytes=96)
+    stream = Stream("t", {}, (feed, *instrs))
+    tl = execute(stream, toy())
+    assert activity(tl, reads, StreamSignatures.of(stream)) == activity(tl, reads)
+
+
+def test_activity_falls_back_to_stream_order_when_sums_could_round() -> None:
+    # flops / 2 of 2**60 + 1 is not a multiple of 1/4 in floats' reach: the sums are added in stream order
+    stream = Stream("t", {}, (_compute(2**60 + 1), _compute(3), _compute(2**60 + 1)))
+    tl = execute(stream, toy())
+    assert _exact_sums(_Terms(tl, "once"), StreamSignatures.of(stream)) is None
+    macs = 0.0
+    for flops in (2**60 + 1, 3, 2**60 + 1):
+        macs += flops / 2
+    assert activity(tl, "once", StreamSignatures.of(stream)).macs == macs
