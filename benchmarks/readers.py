@@ -28,9 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "qwen3-30b-a3b"
 SPEEDUP_GOAL = 20.0  # issue 15: the common path at least 20x faster than the lark parse
@@ -102,33 +100,12 @@ def bench_mzs(path: Path, repeat: int, lark_repeat: int) -> None:
 
 
 def run_stages(path: Path) -> list[tuple[str, float]]:
-    """CPU seconds of each stage of ``mozartc run`` in this process (``run_stream_file`` step by step)."""
-    from mozartc.executor.engine import execute
-    from mozartc.executor.report import make_report
-    from mozartc.hw import default_target_path, load_target
-    from mozartc.hw.topology import Topology
-    from mozartc.isa.mzs import parse_stream_file
-    from mozartc.isa.signatures import StreamSignatures
-    from mozartc.isa.verify import verify_stream
+    """CPU seconds of each stage of ``mozartc run`` in this process (``run_stream_file`` step by step;
+    ``benchmarks/run_stages.py`` owns the stage list and times it against other commits too)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run_stages import stages
 
-    stages: list[tuple[str, float]] = []
-
-    def stage(name: str, fn: Callable[[], T]) -> T:
-        c0 = time.process_time()
-        out = fn()
-        stages.append((name, time.process_time() - c0))
-        return out
-
-    parsed = stage("parse", lambda: parse_stream_file(path))
-    machine = stage("target", lambda: load_target(default_target_path()))
-    topology = stage("topology", lambda: Topology.of(machine))
-    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
-    stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
-                                          signatures=signatures))
-    timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,
-                                                signatures=signatures))
-    stage("report", lambda: make_report(timeline, signatures=signatures))
-    return stages
+    return list(stages(path).items())
 
 
 def bench_mir(path: Path, repeat: int, lark_repeat: int) -> None:
