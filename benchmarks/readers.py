@@ -8,7 +8,7 @@ grammar; ``mozartc run`` of the qwen3-30b-a3b mozart-c stream (about 124k instru
 error reporter) and ``parse_stream`` (the line reader on printed text), their ratio against the
 20x goal, the wall time of ``python -m mozartc run`` against the 3 s goal and where that time goes
 (start-up, measured as ``python -m mozartc --help``, and each stage in process: parse, target,
-topology, read (the stream's signatures, :mod:`mozartc.isa.signatures`), verify, execute, report, as
+topology, signatures (:mod:`mozartc.isa.signatures`), verify, execute, report, as
 ``run_stream_file`` runs them); for the ``.mir``
 module: the grammar reader (``parse_module_lark``), ``parse_module`` (the line reader) and
 ``python -m mozartc opt FILE --passes verify``. Every time is given as wall and CPU seconds (CPU of
@@ -122,7 +122,7 @@ def run_stages(path: Path) -> list[tuple[str, float]]:
     parsed = stage("parse", lambda: parse_stream_file(path))
     machine = stage("target", lambda: load_target(default_target_path()))
     topology = stage("topology", lambda: Topology.of(machine))
-    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
+    signatures = stage("signatures", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
     stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
                                           signatures=signatures))
     timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,
