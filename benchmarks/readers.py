@@ -8,7 +8,7 @@ grammar; ``mozartc run`` of the qwen3-30b-a3b mozart-c stream (about 124k instru
 error reporter) and ``parse_stream`` (the line reader on printed text), their ratio against the
 20x goal, the wall time of ``python -m mozartc run`` against the 3 s goal and where that time goes
 (start-up, measured as ``python -m mozartc --help``, and each stage in process: parse, target,
-topology, read (the stream's signatures, :mod:`mozartc.isa.signatures`), verify, execute, report, as
+topology, signatures (:mod:`mozartc.isa.signatures`), verify, execute, report, as
 ``run_stream_file`` runs them); for the ``.mir``
 module: the grammar reader (``parse_module_lark``), ``parse_module`` (the line reader) and
 ``python -m mozartc opt FILE --passes verify``. Every time is given as wall and CPU seconds (CPU of

@@ -1,15 +1,15 @@
-"""Where ``mozartc run`` spends its CPU after parsing: reading the stream, verifying, executing, reporting.
+"""Where ``mozartc run`` spends its CPU after parsing: signatures, verifying, executing, reporting.
 
     PYTHONPATH=. python benchmarks/run_stages.py [FILE.mzs] [--repeat 3] [--baseline DIR] [--workdir DIR]
 
 Times, in CPU seconds (best of ``--repeat``, each run a fresh process), the stages of
 :func:`mozartc.executor.api.run_stream_file` on the qwen3-30b-a3b mozart-c stream (compiled once into
 ``--workdir`` unless FILE.mzs is given): ``parse``, ``target`` (load and topology), then the stages the
-executor work owns: ``read`` (:class:`mozartc.isa.signatures.StreamSignatures`), ``verify``,
+executor work owns: ``signatures`` (:class:`mozartc.isa.signatures.StreamSignatures`), ``verify``,
 ``execute`` and ``report``, and their sum. ``--baseline DIR`` times a checkout of another commit the
-same way (its own stages: a checkout without ``mozartc.isa.signatures`` has no ``read`` stage) in
+same way (its own stages: a checkout without ``mozartc.isa.signatures`` has no ``signatures`` stage) in
 runs interleaved with this one, and prints the ratio against the goal of issue 15's executor task:
-read + verify + execute + report at least 2x faster than on commit 7c71a6b.
+signatures + verify + execute + report at least 2x faster than on commit 7c71a6b.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
-OWNED = ("read", "verify", "execute", "report")
+OWNED = ("signatures", "verify", "execute", "report")
 GOAL = 2.0
 
 
@@ -53,14 +53,14 @@ def stages(path: Path) -> dict[str, float]:
     parsed = stage("parse", lambda: parse_stream_file(path))
     machine = stage("target", lambda: load_target(default_target_path()))
     topology = stage("target", lambda: Topology.of(machine))
-    if importlib.util.find_spec("mozartc.isa.signatures") is None:  # a checkout before the read stage
+    if importlib.util.find_spec("mozartc.isa.signatures") is None:  # a checkout before StreamSignatures
         stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology))
         timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology))
         stage("report", lambda: make_report(timeline))
         return out
     from mozartc.isa.signatures import StreamSignatures
 
-    signatures = stage("read", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
+    signatures = stage("signatures", lambda: StreamSignatures.of(parsed.stream, ints_known=True))
     stage("verify", lambda: verify_stream(parsed.stream, machine, parsed.source, topology=topology,
                                           signatures=signatures))
     timeline = stage("execute", lambda: execute(parsed.stream, machine, check=False, topology=topology,
@@ -96,7 +96,7 @@ def best(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def line(label: str, times: dict[str, float]) -> str:
     parts = ", ".join(f"{name} {times[name]:.3f}" for name in ("parse", "target", *OWNED) if name in times)
-    return f"  {label:9s} {parts}; read+verify+execute+report {times['owned']:.3f} s"
+    return f"  {label:9s} {parts}; signatures+verify+execute+report {times['owned']:.3f} s"
 
 
 def main(argv: list[str] | None = None) -> int:

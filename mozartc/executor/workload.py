@@ -20,6 +20,7 @@ Every instruction becomes one of three kinds of work (docs/executor.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -113,16 +114,18 @@ class Workload:
 
 
 def _spread(used: list[tuple[int, ...]], of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``res_ptr`` and ``res_index`` of instructions whose resources are ``used[of[i]]``: the rows of a
-    padded table, read row by row without the padding."""
-    width = max(map(len, used), default=0)
-    padded = np.full((len(used), width), -1, dtype=np.int64)
-    for row, resources in enumerate(used):
-        padded[row, :len(resources)] = resources
-    rows = padded[of]
+    """``res_ptr`` and ``res_index`` of instructions whose resources are ``used[of[i]]``: each
+    instruction's slice of the signatures' resources laid end to end, gathered in one indexing."""
+    lens = np.fromiter(map(len, used), dtype=np.int64, count=len(used))
+    flat = np.fromiter(chain.from_iterable(used), dtype=np.int64, count=int(lens.sum()))
+    first = np.zeros(len(used), dtype=np.int64)  # where each signature's resources start in ``flat``
+    np.cumsum(lens[:-1], out=first[1:])
+    counts = lens[of]
     res_ptr = np.zeros(len(of) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, used), dtype=np.int64, count=len(used))[of], out=res_ptr[1:])
-    return res_ptr, rows[rows >= 0]
+    np.cumsum(counts, out=res_ptr[1:])
+    # position j of instruction i's slice reads flat[first[of[i]] + j]; j = (global position) - res_ptr[i]
+    offset = np.repeat(first[of] - res_ptr[:-1], counts)
+    return res_ptr, flat[offset + np.arange(res_ptr[-1], dtype=np.int64)]
 
 
 #: (mode, shared, used, amount, latency, lone) of one instruction
