@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import load_benchmark
 
 HEADER = ["point_id", "model", "target", "pipeline", "clustering", "seq_len", "micro_batch", "micro_batches",
           "links.bump_rows", "status", "step_time_s", "C_T", "layout_C_T", "lower_bound_s", "lower_bound_from",
@@ -17,11 +16,7 @@ HEADER = ["point_id", "model", "target", "pipeline", "clustering", "seq_len", "m
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sweep_ladder_table", REPO / "benchmarks" / "sweep_ladder_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("sweep_ladder_table")
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> None:
