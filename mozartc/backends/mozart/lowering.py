@@ -71,10 +71,7 @@ class Lowering:
         self.experts = [c.name for c in target.expert_chiplets]
         # stack -> what the step keeps there (footprint_category) -> bytes
         self.dram_use: dict[str, dict[str, int]] = {}
-        # per experts op (by id; the module outlives the lowering): its mapping, load order, saved bytes
-        self._mappings: dict[int, ExpertsMapping] = {}
-        self._weights: dict[int, list[tuple[str, int]]] = {}
-        self._act_kept: dict[int, list[int]] = {}
+        # (what, id of an experts op) -> what :meth:`memo` worked out for it: mapping, load order, ...
         self._memo: dict[tuple[str, int], object] = {}
         self._stacks: dict[str, list[str]] = {}  # chiplet -> the DRAM stacks of its node
 
@@ -195,17 +192,13 @@ class Lowering:
         if block != "experts":
             return self.shares(layer, block, total)  # a split dense FFN: evenly
         op = self.layers[layer]["experts"]
-        kept = self._act_kept.get(id(op))
-        if kept is None:
-            kept = self._act_kept[id(op)] = expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors)
+        kept = self.memo("act_kept", op,
+                         lambda: expert_act_bytes(op, self.tokens, self.element, self.expert_act_tensors))
         return proportional(total, list(zip(self.experts, kept, strict=True)))
 
     def mapping(self, op: Op) -> ExpertsMapping:
         """The placed :class:`ExpertsMapping` of experts op ``op``, read from its attributes once."""
-        m = self._mappings.get(id(op))
-        if m is None:
-            m = self._mappings[id(op)] = ExpertsMapping.from_op(op, placed=True)
-        return m
+        return self.memo("mapping", op, lambda: ExpertsMapping.from_op(op, placed=True))
 
     def memo(self, what: str, op: Op, make: Callable[[], T]) -> T:
         """``make()``, worked out once per ``what`` and op (by id: the module outlives the lowering)."""
@@ -216,10 +209,7 @@ class Lowering:
 
     def cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         """Expert chiplets with their cluster's parameter count (a split expert's shard), in load order."""
-        hit = self._weights.get(id(op))
-        if hit is None:
-            hit = self._weights[id(op)] = self._cluster_weights(op)
-        return hit
+        return self.memo("cluster_weights", op, lambda: self._cluster_weights(op))
 
     def _cluster_weights(self, op: Op) -> list[tuple[str, int]]:
         m = self.mapping(op)
