@@ -22,7 +22,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +62,29 @@ def content_key(header: dict[str, Any], *arrays: np.ndarray) -> str:
         digest.update(f"\0{data.dtype.str}{list(data.shape)}\0".encode())
         digest.update(data.data.cast("B"))
     return digest.hexdigest()
+
+
+def code_fingerprint(sources: Iterable[Path], packages: tuple[str, ...] = ()) -> dict[str, str]:
+    """What a cached result's code depends on: the mozartc version, each of ``packages``' installed
+    version (from the package metadata, so nothing is imported; ``absent`` when not installed) and
+    ``code``, the sha256 of every source file's path inside the package and its bytes, in the order
+    given. Callers keep it once per process (files do not change under a running command)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from mozartc.version import __version__
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(str(path.resolve().relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    out = {"mozartc": __version__}
+    for name in packages:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    out["code"] = digest.hexdigest()
+    return out
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 import platformdirs
 import pytest
 
-from mozartc.cache import CACHE_ENV, ResultCache, content_key, default_cache_dir
+from mozartc.cache import CACHE_ENV, ResultCache, code_fingerprint, content_key, default_cache_dir
 
 KEY = "ab" + "0" * 62
 
@@ -121,3 +121,14 @@ def test_info_and_clear_touch_only_entries(tmp_path: Path) -> None:
     assert mine.read_text() == "keep me" and stray.read_text() == "keep me too"
     assert not (tmp_path / "v1" / "other-kind").exists()  # emptied folders are removed
     assert ResultCache(tmp_path / "never-made").clear().entries == {}
+
+
+def test_code_fingerprint_follows_the_sources_and_names_absent_packages() -> None:
+    from mozartc import cache as module
+
+    source = Path(module.__file__)
+    base = code_fingerprint([source], ("numpy", "no-such-package-mozartc"))
+    assert base["no-such-package-mozartc"] == "absent" and base["numpy"] == np.__version__
+    assert base == code_fingerprint([source], ("numpy", "no-such-package-mozartc"))
+    other = code_fingerprint([source, Path(module.__file__).parent / "version.py"], ("numpy",))
+    assert len(base["code"]) == 64 and other["code"] != base["code"]

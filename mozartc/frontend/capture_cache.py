@@ -14,15 +14,13 @@ A ``file.py:factory`` spec or an ``nn.Module`` is never cached: its code can imp
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from mozartc.cache import ResultCache, content_key
+from mozartc.cache import ResultCache, code_fingerprint, content_key
 from mozartc.errors import MozartError
 from mozartc.frontend.config import MoEConfig
 from mozartc.ir.core import Module
@@ -37,18 +35,9 @@ _PACKAGES = ("frontend", "ir")
 @lru_cache(maxsize=1)
 def capture_fingerprint() -> dict[str, str]:
     """The mozartc and torch versions and the sha256 of the frontend's and IR's sources (once per process)."""
-    from mozartc.version import __version__
-
-    try:
-        torch_version = version("torch")
-    except PackageNotFoundError:  # pragma: no cover - torch is a dependency
-        torch_version = "none"
-    digest = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
-    for package in _PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return {"mozartc": __version__, "torch": torch_version, "code": digest.hexdigest()}
+    return code_fingerprint([path for package in _PACKAGES for path in sorted((root / package).rglob("*.py"))],
+                            ("torch",))
 
 
 def capture_key(cfg: MoEConfig, seq_len: int, micro_batch: int, dtype: str) -> str:

@@ -10,14 +10,13 @@ metadata (``layer_ids`` only label the layers; they do not change the draws).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from mozartc.cache import ResultCache, content_key
+from mozartc.cache import ResultCache, code_fingerprint, content_key
 from mozartc.traces.format import RoutingTrace, _file_dtype, _index_dtype
 from mozartc.traces.synth import (
     DEFAULT_PRESET,
@@ -38,13 +37,8 @@ _SOURCES = ("synth.py", "race.py", "substream.py")
 @lru_cache(maxsize=1)
 def generator_fingerprint() -> dict[str, str]:
     """The mozartc and numpy versions and the sha256 of the generator's sources (once per process)."""
-    from mozartc.version import __version__
-
-    digest = hashlib.sha256()
     folder = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        digest.update((folder / name).read_bytes())
-    return {"mozartc": __version__, "numpy": np.__version__, "code": digest.hexdigest()}
+    return code_fingerprint([folder / name for name in _SOURCES], ("numpy",))
 
 
 def trace_key(num_layers: int, num_experts: int, top_k: int, tokens: int, seed: int, params: SynthParams) -> str:

@@ -14,7 +14,6 @@ solved one. A value that does not describe a valid clustering of the layer is ig
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mozartc.cache import content_key
+from mozartc.cache import code_fingerprint, content_key
 from mozartc.solvers.clustering.base import ClusterOptions, LayerProblem, size_multiset
 
 #: the cache namespace of per-layer clusterings
@@ -36,26 +35,12 @@ Info = dict[str, float | int | str]
 
 @lru_cache(maxsize=1)
 def solver_fingerprint() -> dict[str, str]:
-    """The mozartc version, the sha256 of the clustering sources and the solver libraries' versions.
-
-    Computed once per process (files and installed packages do not change under a running compile).
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
+    """The mozartc version, the sha256 of the clustering sources and the solver libraries' versions
+    (:func:`mozartc.cache.code_fingerprint`), once per process."""
     from mozartc.traces import stats
-    from mozartc.version import __version__
 
-    sources = [*sorted(Path(__file__).resolve().parent.glob("*.py")), Path(stats.__file__).resolve()]
-    digest = hashlib.sha256()
-    for path in sources:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    out = {"mozartc": __version__, "code": digest.hexdigest()}
-    for name in _LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    return code_fingerprint([*sorted(Path(__file__).resolve().parent.glob("*.py")), Path(stats.__file__)],
+                            _LIBRARIES)
 
 
 def layer_key(topk: np.ndarray, num_experts: int, num_clusters: int, method: str, options: ClusterOptions) -> str:
